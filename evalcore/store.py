@@ -1,0 +1,115 @@
+"""Repository functions: SQL in, pandas out, and bulk writes. They never commit.
+
+Reads that feed the aggregation are one SQL query each, straight into a DataFrame;
+writes of many scores are one executemany. Per-row ORM objects are 25-50x slower and
+never appear on these paths. The caller (a service) owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, func, insert
+from sqlmodel import Session, select
+
+from evalcore.errors import NotFound
+from evalcore.models import (
+    Branch,
+    Brand,
+    Judge,
+    Round,
+    RoundBrand,
+    RoundJudge,
+    Score,
+    ScoreSheet,
+    Unit,
+)
+
+JUDGE_COLUMNS = ["judge_code", "judge", "unit_id", "title"]
+
+
+def _frame(conn: Connection, stmt: Any, columns: Sequence[str]) -> pd.DataFrame:
+    """Run one query and build a DataFrame column-wise from the raw rows."""
+    rows = conn.execute(stmt).all()
+    return pd.DataFrame.from_records(rows, columns=list(columns))
+
+
+def get_round(session: Session, code: str) -> Round:
+    found = session.exec(select(Round).where(Round.code == code)).first()
+    if found is None:
+        known = session.exec(select(Round.code).order_by(Round.code)).all()
+        hint = f"，现有轮次：{'、'.join(known)}" if known else "，数据库中还没有任何轮次"
+        raise NotFound(f"找不到评审轮次 {code}{hint}", round=code)
+    return found
+
+
+def list_rounds(session: Session) -> list[Round]:
+    return list(session.exec(select(Round).order_by(Round.code.desc())).all())
+
+
+def count_rounds(session: Session) -> int:
+    return int(session.exec(select(func.count()).select_from(Round)).one())
+
+
+def read_scores(conn: Connection, round_id: int) -> pd.DataFrame:
+    """All scores of a round as a long table (brand_id, judge_id, item, value)."""
+    stmt = select(Score.brand_id, Score.judge_id, Score.item, Score.value).where(
+        Score.round_id == round_id
+    )
+    frame = _frame(conn, stmt, ["brand_id", "judge_id", "item", "value"])
+    return frame.astype({"brand_id": "int64", "judge_id": "int64", "value": "float64"})
+
+
+def read_brands(conn: Connection, round_id: int) -> pd.DataFrame:
+    """The round's brands with branch and unit, indexed by brand_id."""
+    stmt = (
+        select(
+            Brand.id, Brand.code, Brand.name, Branch.name, Unit.name, Unit.id,
+            Brand.category, Brand.slogan, Brand.description,
+        )
+        .join(RoundBrand, RoundBrand.brand_id == Brand.id)
+        .join(Branch, Branch.id == Brand.branch_id)
+        .join(Unit, Unit.id == Branch.unit_id)
+        .where(RoundBrand.round_id == round_id)
+        .order_by(Brand.code)
+    )
+    cols = ["brand_id", "brand_code", "brand", "branch", "unit", "unit_id", "category",
+            "slogan", "description"]
+    return _frame(conn, stmt, cols).set_index("brand_id")
+
+
+def read_judges(conn: Connection, round_id: int) -> pd.DataFrame:
+    """The round's panel, indexed by judge_id."""
+    stmt = (
+        select(Judge.id, Judge.code, Judge.name, Judge.unit_id, Judge.title)
+        .join(RoundJudge, RoundJudge.judge_id == Judge.id)
+        .where(RoundJudge.round_id == round_id)
+        .order_by(Judge.code)
+    )
+    frame = _frame(conn, stmt, ["judge_id", *JUDGE_COLUMNS]).set_index("judge_id")
+    return frame.astype({"unit_id": "Int64"})
+
+
+def read_sheets(conn: Connection, round_id: int, brand_id: int | None = None) -> pd.DataFrame:
+    """Sheet-level comments and states, optionally for one brand."""
+    stmt = select(
+        ScoreSheet.brand_id, ScoreSheet.judge_id, ScoreSheet.comment, ScoreSheet.status,
+        ScoreSheet.updated_at,
+    ).where(ScoreSheet.round_id == round_id)
+    if brand_id is not None:
+        stmt = stmt.where(ScoreSheet.brand_id == brand_id)
+    return _frame(conn, stmt, ["brand_id", "judge_id", "comment", "status", "updated_at"])
+
+
+def insert_rows(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """One executemany for many rows of ``table`` (a SQLModel class)."""
+    if rows:
+        conn.execute(insert(table.__table__), list(rows))
+
+
+def id_map(conn: Connection, table: Any, key: str = "code") -> dict[str, int]:
+    """Map a table's natural key (``code`` by default) to its id."""
+    column = getattr(table, key)
+    return {k: i for k, i in conn.execute(select(column, table.id)).all()}
