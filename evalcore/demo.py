@@ -194,7 +194,7 @@ def clear_all(conn: Connection) -> None:
 def load_campaign(conn: Connection, campaign: Campaign) -> dict[str, int]:
     """Write a campaign into an empty database within the caller's transaction."""
     now = utcnow()
-    insert_rows(conn, Unit, campaign.units[["code", "name"]].to_dict("records"))
+    insert_rows(conn, Unit, campaign.units[["code", "name"]])
     unit_ids = id_map(conn, Unit)
     branches = campaign.brands[["unit", "branch"]].drop_duplicates()
     insert_rows(conn, Branch, [{"unit_id": unit_ids[u], "name": b}
@@ -205,11 +205,11 @@ def load_campaign(conn: Connection, campaign: Campaign) -> dict[str, int]:
         branch_id=[branch_ids[(unit_ids[u], b)] for u, b in
                    zip(campaign.brands["unit"], campaign.brands["branch"], strict=True)]
     )[["code", "branch_id", "name", "slogan", "description", "category"]]
-    insert_rows(conn, Brand, brand_rows.to_dict("records"))
+    insert_rows(conn, Brand, brand_rows)
     judge_rows = campaign.judges.assign(
         unit_id=[unit_ids.get(u) if u else None for u in campaign.judges["unit"]]
     )[["code", "name", "unit_id", "title"]]
-    insert_rows(conn, Judge, judge_rows.to_dict("records"))
+    insert_rows(conn, Judge, judge_rows)
     brand_ids, judge_ids = id_map(conn, Brand), id_map(conn, Judge)
 
     rubric = default_rubric()
@@ -241,14 +241,14 @@ def load_campaign(conn: Connection, campaign: Campaign) -> dict[str, int]:
             "value": scores["value"].astype("float64").to_numpy(),
             "comment": None, "version": 1, "source": "demo", "updated_at": now,
         })
-        insert_rows(conn, Score, rows.to_dict("records"))
+        insert_rows(conn, Score, rows)
         insert_rows(conn, ScoreSheet, pd.DataFrame({
             "round_id": rid,
             "brand_id": sheets["brand_code"].map(brand_ids).to_numpy(),
             "judge_id": sheets["judge_code"].map(judge_ids).to_numpy(),
             "comment": sheets["comment"].to_numpy(),
             "status": "submitted", "updated_at": now,
-        }).to_dict("records"))
+        }))
         n_scores += len(rows)
     insert_rows(conn, AppMeta, [{"key": DATASET_KEY, "value": campaign.label}])
     return {"units": len(unit_ids), "brands": len(brand_ids), "judges": len(judge_ids),

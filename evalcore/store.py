@@ -103,10 +103,22 @@ def read_sheets(conn: Connection, round_id: int, brand_id: int | None = None) ->
     return _frame(conn, stmt, ["brand_id", "judge_id", "comment", "status", "updated_at"])
 
 
-def insert_rows(conn: Connection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts of Python values, NaN/NA as None (PostgreSQL rejects NaN ids)."""
+    nullable = [c for c in frame.columns if frame[c].isna().any()]
+    if nullable:
+        frame = frame.astype({c: object for c in nullable})
+        frame[nullable] = frame[nullable].where(frame[nullable].notna(), None)
+    return frame.to_dict("records")
+
+
+def insert_rows(
+    conn: Connection, table: Any, rows: pd.DataFrame | Sequence[dict[str, Any]]
+) -> None:
     """One executemany for many rows of ``table`` (a SQLModel class)."""
-    if rows:
-        conn.execute(insert(table.__table__), list(rows))
+    batch = records(rows) if isinstance(rows, pd.DataFrame) else list(rows)
+    if batch:
+        conn.execute(insert(table.__table__), batch)
 
 
 def id_map(conn: Connection, table: Any, key: str = "code") -> dict[str, int]:
