@@ -31,15 +31,14 @@ from evalcore.models import (
     Unit,
     utcnow,
 )
-from evalcore.rubric import Rubric, RoundSettings, default_rubric
+from evalcore.rubric import RoundSettings, Rubric, default_rubric
 from evalcore.store import id_map, insert_rows
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
 DATASET_KEY = "demo_dataset"
 SEED = 20261123
 #: Child tables first, so a reset never trips a foreign key.
-ALL_TABLES = (ScoreSheet, Score, RoundBrand, RoundJudge, Round, Brand, Judge, Branch, Unit,
-              AppMeta)
+ALL_TABLES = (ScoreSheet, Score, RoundBrand, RoundJudge, Round, Brand, Judge, Branch, Unit, AppMeta)
 
 
 @dataclass
@@ -79,8 +78,10 @@ def generated_campaign(n_brands: int, n_judges: int, seed: int = SEED) -> Campai
     sample = sample_campaign()
     n_units = max(6, n_brands // 40)
     units = pd.DataFrame(
-        {"code": [f"U{i:03d}" for i in range(1, n_units + 1)],
-         "name": [f"第{i}党委" for i in range(1, n_units + 1)]}
+        {
+            "code": [f"U{i:03d}" for i in range(1, n_units + 1)],
+            "name": [f"第{i}党委" for i in range(1, n_units + 1)],
+        }
     )
     unit_of = units["code"].to_numpy()[np.arange(n_brands) % n_units]
     categories = np.array(["问题导向型", "优势资源开发型", "体系统摄型"])
@@ -112,17 +113,18 @@ def generated_campaign(n_brands: int, n_judges: int, seed: int = SEED) -> Campai
         [
             pd.DataFrame({"brand": codes, "round": "2025", "quality": base}),
             pd.DataFrame(
-                {"brand": codes, "round": "2026",
-                 "quality": np.clip(base + rng.normal(0.015, 0.02, n_brands), 0.5, 0.98)}
+                {
+                    "brand": codes,
+                    "round": "2026",
+                    "quality": np.clip(base + rng.normal(0.015, 0.02, n_brands), 0.5, 0.98),
+                }
             ),
         ]
     )
     return Campaign(units, brands, judges, quality, sample.comments, label="generated")
 
 
-def simulate_scores(
-    campaign: Campaign, rubric: Rubric, round_code: str, seed: int
-) -> pd.DataFrame:
+def simulate_scores(campaign: Campaign, rubric: Rubric, round_code: str, seed: int) -> pd.DataFrame:
     """Scores for every (brand, judge) pair not recused: brand_code, judge_code, item, value."""
     rng = np.random.default_rng(seed)
     brands = campaign.brands[["code", "unit"]].rename(columns={"code": "brand", "unit": "bunit"})
@@ -140,17 +142,29 @@ def simulate_scores(
     frac = np.clip(level[:, None] + rng.normal(0.0, 0.06, (n_pairs, n_items)), 0.2, 1.0)
     values = np.round(frac * maxima * 2) / 2  # judges score in half points
     frames = [
-        pd.DataFrame({"brand_code": np.repeat(pairs["brand"].to_numpy(), n_items),
-                      "judge_code": np.repeat(pairs["judge"].to_numpy(), n_items),
-                      "item": np.tile(crit_codes, n_pairs),
-                      "value": values.ravel()})
+        pd.DataFrame(
+            {
+                "brand_code": np.repeat(pairs["brand"].to_numpy(), n_items),
+                "judge_code": np.repeat(pairs["judge"].to_numpy(), n_items),
+                "item": np.tile(crit_codes, n_pairs),
+                "value": values.ravel(),
+            }
+        )
     ]
     for code in rubric.bonus_item_codes:
         # Bonus follows the brand (awards are facts), with judges disagreeing a little.
         merit = np.clip((level - 0.80) * 10, 0, 1)
         bonus = np.round(merit * item_max[code] + rng.normal(0, 0.3, n_pairs))
-        frames.append(pd.DataFrame({"brand_code": pairs["brand"], "judge_code": pairs["judge"],
-                                    "item": code, "value": np.clip(bonus, 0, item_max[code])}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "brand_code": pairs["brand"],
+                    "judge_code": pairs["judge"],
+                    "item": code,
+                    "value": np.clip(bonus, 0, item_max[code]),
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -197,13 +211,19 @@ def load_campaign(conn: Connection, campaign: Campaign) -> dict[str, int]:
     insert_rows(conn, Unit, campaign.units[["code", "name"]])
     unit_ids = id_map(conn, Unit)
     branches = campaign.brands[["unit", "branch"]].drop_duplicates()
-    insert_rows(conn, Branch, [{"unit_id": unit_ids[u], "name": b}
-                               for u, b in branches.itertuples(index=False)])
-    branch_ids = {(unit_id, name): bid for bid, unit_id, name in
-                  conn.execute(Branch.__table__.select()).all()}
+    insert_rows(
+        conn,
+        Branch,
+        [{"unit_id": unit_ids[u], "name": b} for u, b in branches.itertuples(index=False)],
+    )
+    branch_ids = {
+        (unit_id, name): bid for bid, unit_id, name in conn.execute(Branch.__table__.select()).all()
+    }
     brand_rows = campaign.brands.assign(
-        branch_id=[branch_ids[(unit_ids[u], b)] for u, b in
-                   zip(campaign.brands["unit"], campaign.brands["branch"], strict=True)]
+        branch_id=[
+            branch_ids[(unit_ids[u], b)]
+            for u, b in zip(campaign.brands["unit"], campaign.brands["branch"], strict=True)
+        ]
     )[["code", "branch_id", "name", "slogan", "description", "category"]]
     insert_rows(conn, Brand, brand_rows)
     judge_rows = campaign.judges.assign(
@@ -213,43 +233,75 @@ def load_campaign(conn: Connection, campaign: Campaign) -> dict[str, int]:
     brand_ids, judge_ids = id_map(conn, Brand), id_map(conn, Judge)
 
     rubric = default_rubric()
-    rounds = [("2025", "2025年度“一支部一品牌”评审", RoundStatus.PUBLISHED),
-              ("2026", "2026年度“一支部一品牌”评审", RoundStatus.SCORING)]
-    insert_rows(conn, Round, [
-        {"code": code, "name": name, "status": status.value, "rubric": rubric.to_dict(),
-         "settings": RoundSettings(tie_break=("impact", "connotation")).to_dict(),
-         "revision": 1, "created_at": now, "updated_at": now}
-        for code, name, status in rounds
-    ])
+    rounds = [
+        ("2025", "2025年度“一支部一品牌”评审", RoundStatus.PUBLISHED),
+        ("2026", "2026年度“一支部一品牌”评审", RoundStatus.SCORING),
+    ]
+    insert_rows(
+        conn,
+        Round,
+        [
+            {
+                "code": code,
+                "name": name,
+                "status": status.value,
+                "rubric": rubric.to_dict(),
+                "settings": RoundSettings(tie_break=("impact", "connotation")).to_dict(),
+                "revision": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for code, name, status in rounds
+        ],
+    )
     round_ids = id_map(conn, Round)
     n_scores = 0
     for offset, (code, _, status) in enumerate(rounds):
         rid = round_ids[code]
-        insert_rows(conn, RoundBrand, [{"round_id": rid, "brand_id": b}
-                                       for b in brand_ids.values()])
-        insert_rows(conn, RoundJudge, [{"round_id": rid, "judge_id": j}
-                                       for j in judge_ids.values()])
+        insert_rows(
+            conn, RoundBrand, [{"round_id": rid, "brand_id": b} for b in brand_ids.values()]
+        )
+        insert_rows(
+            conn, RoundJudge, [{"round_id": rid, "judge_id": j} for j in judge_ids.values()]
+        )
         scores = simulate_scores(campaign, rubric, code, SEED + offset)
         if status is RoundStatus.SCORING:
             scores = _leave_gaps(scores, campaign, SEED + offset)
         sheets = _sheet_comments(scores, campaign, rubric, SEED + offset)
-        rows = pd.DataFrame({
-            "round_id": rid,
-            "brand_id": scores["brand_code"].map(brand_ids).to_numpy(),
-            "judge_id": scores["judge_code"].map(judge_ids).to_numpy(),
-            "item": scores["item"].to_numpy(),
-            "value": scores["value"].astype("float64").to_numpy(),
-            "comment": None, "version": 1, "source": "demo", "updated_at": now,
-        })
+        rows = pd.DataFrame(
+            {
+                "round_id": rid,
+                "brand_id": scores["brand_code"].map(brand_ids).to_numpy(),
+                "judge_id": scores["judge_code"].map(judge_ids).to_numpy(),
+                "item": scores["item"].to_numpy(),
+                "value": scores["value"].astype("float64").to_numpy(),
+                "comment": None,
+                "version": 1,
+                "source": "demo",
+                "updated_at": now,
+            }
+        )
         insert_rows(conn, Score, rows)
-        insert_rows(conn, ScoreSheet, pd.DataFrame({
-            "round_id": rid,
-            "brand_id": sheets["brand_code"].map(brand_ids).to_numpy(),
-            "judge_id": sheets["judge_code"].map(judge_ids).to_numpy(),
-            "comment": sheets["comment"].to_numpy(),
-            "status": "submitted", "updated_at": now,
-        }))
+        insert_rows(
+            conn,
+            ScoreSheet,
+            pd.DataFrame(
+                {
+                    "round_id": rid,
+                    "brand_id": sheets["brand_code"].map(brand_ids).to_numpy(),
+                    "judge_id": sheets["judge_code"].map(judge_ids).to_numpy(),
+                    "comment": sheets["comment"].to_numpy(),
+                    "status": "submitted",
+                    "updated_at": now,
+                }
+            ),
+        )
         n_scores += len(rows)
     insert_rows(conn, AppMeta, [{"key": DATASET_KEY, "value": campaign.label}])
-    return {"units": len(unit_ids), "brands": len(brand_ids), "judges": len(judge_ids),
-            "rounds": len(rounds), "scores": n_scores}
+    return {
+        "units": len(unit_ids),
+        "brands": len(brand_ids),
+        "judges": len(judge_ids),
+        "rounds": len(rounds),
+        "scores": n_scores,
+    }

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from evalcore.rubric import DEFAULT_GRADE_BANDS, FAIL_GRADE, GradeBand, Rubric, RoundSettings
+from evalcore.rubric import DEFAULT_GRADE_BANDS, FAIL_GRADE, GradeBand, RoundSettings, Rubric
 from evalcore.scoring import Aggregation
 
 DECIMALS = 2

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from evalcore.errors import InvalidInput
-from evalcore.rubric import BONUS, METHODS, Rubric, RoundSettings
+from evalcore.rubric import BONUS, METHODS, RoundSettings, Rubric
 
 SCORE_COLUMNS = ("brand_id", "judge_id", "item", "value")
 #: Float noise (4.1 + 2.2 ...) must not decide who is dropped: compare totals at this precision.

@@ -59,7 +59,8 @@ def expected_pairs(brands: pd.DataFrame, judges: pd.DataFrame) -> pd.DataFrame:
     judges from outside every unit).
     """
     pairs = (
-        brands[["unit_id"]].reset_index()
+        brands[["unit_id"]]
+        .reset_index()
         .merge(judges[["unit_id"]].reset_index(), how="cross", suffixes=("", "_judge"))
     )
     recused = pairs["unit_id"] == pairs["unit_id_judge"]

@@ -66,8 +66,15 @@ def read_brands(conn: Connection, round_id: int) -> pd.DataFrame:
     """The round's brands with branch and unit, indexed by brand_id."""
     stmt = (
         select(
-            Brand.id, Brand.code, Brand.name, Branch.name, Unit.name, Unit.id,
-            Brand.category, Brand.slogan, Brand.description,
+            Brand.id,
+            Brand.code,
+            Brand.name,
+            Branch.name,
+            Unit.name,
+            Unit.id,
+            Brand.category,
+            Brand.slogan,
+            Brand.description,
         )
         .join(RoundBrand, RoundBrand.brand_id == Brand.id)
         .join(Branch, Branch.id == Brand.branch_id)
@@ -75,8 +82,17 @@ def read_brands(conn: Connection, round_id: int) -> pd.DataFrame:
         .where(RoundBrand.round_id == round_id)
         .order_by(Brand.code)
     )
-    cols = ["brand_id", "brand_code", "brand", "branch", "unit", "unit_id", "category",
-            "slogan", "description"]
+    cols = [
+        "brand_id",
+        "brand_code",
+        "brand",
+        "branch",
+        "unit",
+        "unit_id",
+        "category",
+        "slogan",
+        "description",
+    ]
     return _frame(conn, stmt, cols).set_index("brand_id")
 
 
@@ -95,7 +111,10 @@ def read_judges(conn: Connection, round_id: int) -> pd.DataFrame:
 def read_sheets(conn: Connection, round_id: int, brand_id: int | None = None) -> pd.DataFrame:
     """Sheet-level comments and states, optionally for one brand."""
     stmt = select(
-        ScoreSheet.brand_id, ScoreSheet.judge_id, ScoreSheet.comment, ScoreSheet.status,
+        ScoreSheet.brand_id,
+        ScoreSheet.judge_id,
+        ScoreSheet.comment,
+        ScoreSheet.status,
         ScoreSheet.updated_at,
     ).where(ScoreSheet.round_id == round_id)
     if brand_id is not None:

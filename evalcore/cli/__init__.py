@@ -18,6 +18,7 @@ from evalcore.errors import EvalcoreError
 #: Command modules, in the order their commands appear in ``--help``.
 COMMAND_MODULES = ("evalcore.cli.campaign",)
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m evalcore",
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()

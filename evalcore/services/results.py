@@ -12,7 +12,7 @@ from evalcore.db import transaction
 from evalcore.errors import NotFound
 from evalcore.models import Round, RoundStatus
 from evalcore.ranking import ranking_table
-from evalcore.rubric import Rubric, RoundSettings
+from evalcore.rubric import RoundSettings, Rubric
 from evalcore.scoring import Aggregation, aggregate
 from evalcore.store import get_round, read_brands, read_judges, read_scores, read_sheets
 from evalcore.store import list_rounds as _list_rounds
@@ -117,16 +117,18 @@ def brand_detail(results: RoundResults, engine: Engine, *, brand_code: str) -> B
     """Drill into one brand of already computed results (reads only its comments)."""
     rows = results.table[results.table["brand_code"] == brand_code]
     if rows.empty:
-        raise NotFound(f"轮次 {results.round.code} 中没有编号为 {brand_code} 的品牌",
-                       brand=brand_code)
+        raise NotFound(
+            f"轮次 {results.round.code} 中没有编号为 {brand_code} 的品牌", brand=brand_code
+        )
     row = rows.iloc[0]
     brand_id = int(row["brand_id"])
     with transaction(engine) as session:
         sheets = read_sheets(session.connection(), results.round.id, brand_id)
     names = results.judges["judge"]
     if brand_id in results.aggregation.judges.index.get_level_values("brand_id"):
-        per_judge = stats.judge_breakdown(results.scores, results.aggregation, results.rubric,
-                                          brand_id)
+        per_judge = stats.judge_breakdown(
+            results.scores, results.aggregation, results.rubric, brand_id
+        )
     else:
         per_judge = pd.DataFrame(columns=["total", "complete", "dropped", "counted"])
     per_judge.insert(0, "judge", per_judge.index.map(names))
@@ -139,5 +141,6 @@ def brand_detail(results: RoundResults, engine: Engine, *, brand_code: str) -> B
         if pd.notna(row["total"])
         else pd.DataFrame()
     )
-    return BrandDetail(row=row, profile=profile, judges=per_judge, comments=comments,
-                       rubric=results.rubric)
+    return BrandDetail(
+        row=row, profile=profile, judges=per_judge, comments=comments, rubric=results.rubric
+    )
