@@ -76,8 +76,8 @@ def aggregate(
     if dupes.any():
         first = frame[dupes].iloc[0]
         raise InvalidInput(
-            f"同一评委对同一品牌的同一指标有重复评分（品牌 {first.brand_id}，评委 {first.judge_id}，"
-            f"指标 {first.item}）",
+            "同一评委对同一品牌的同一指标有重复评分"
+            f"（品牌 {first.brand_id}，评委 {first.judge_id}，指标 {first.item}）",
             count=int(dupes.sum()),
         )
     values = pd.to_numeric(frame["value"], errors="coerce")
