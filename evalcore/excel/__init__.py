@@ -1,0 +1,1 @@
+"""Excel round trip: score-sheet templates, validated import, formatted reports."""
