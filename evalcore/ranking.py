@@ -42,7 +42,7 @@ def grade(totals: pd.Series, bands: Sequence[GradeBand] = DEFAULT_GRADE_BANDS) -
     rounded = totals.round(DECIMALS)
     conditions = [rounded >= band.min_total for band in bands]
     labels = np.select(conditions, [band.label for band in bands], default=FAIL_GRADE)
-    return pd.Series(labels, index=totals.index, dtype="object").where(rounded.notna())
+    return pd.Series(labels, index=totals.index, dtype="object").where(rounded.notna(), None)
 
 
 def rank_aggregation(agg: Aggregation, settings: RoundSettings) -> pd.DataFrame:
