@@ -3,7 +3,8 @@
 Ranking is standard competition ranking (1, 2, 2, 4) on totals rounded to 2 decimals,
 as the meeting table shows them: two brands that print the same total share a rank
 unless the round names tie-break criteria, compared in order, higher first. Brands
-without a total (nobody completed a sheet) get no rank and no grade.
+without a total (nobody completed a sheet) get no rank and no grade. Grades come from
+the round's bands, then its veto rules and quotas, which say when they changed one.
 """
 
 from __future__ import annotations
@@ -45,12 +46,61 @@ def grade(totals: pd.Series, bands: Sequence[GradeBand] = DEFAULT_GRADE_BANDS) -
     return pd.Series(labels, index=totals.index, dtype="object").where(rounded.notna(), None)
 
 
-def rank_aggregation(agg: Aggregation, settings: RoundSettings) -> pd.DataFrame:
-    """Scores, rank and grade per brand_id, ordered by rank (unranked last)."""
+def final_grades(table: pd.DataFrame, settings: RoundSettings, rubric: Rubric) -> pd.DataFrame:
+    """Grades after the round's veto rules and quotas, with a note where they changed one.
+
+    ``table`` has ``total``, ``rank`` and the criterion columns. Vetoes apply first (a
+    vetoed brand does not use up a quota); quotas then go from the best grade down:
+    brands beyond the quota, by rank, drop one grade. A tie at the quota's edge is never
+    split: "at most" means the tied brands all move down.
+    Returns columns ``grade_by_score``, ``grade`` and ``grade_note``.
+    """
+    labels = settings.grade_labels
+    level_of = {label: i for i, label in enumerate(labels)}
+    by_score = grade(table["total"], settings.grade_bands)
+    level = by_score.map(level_of).astype("Float64")
+    notes = pd.Series("", index=table.index, dtype="object")
+    maxima = rubric.criterion_max()
+    names = rubric.criterion_labels()
+    for veto in settings.vetoes:
+        floor = veto.min_share * maxima[veto.criterion]
+        cap = level_of[veto.max_grade]
+        hit = (table[veto.criterion].round(DECIMALS) < floor) & (level < cap)
+        hit = hit.fillna(False).astype(bool)
+        level[hit] = cap
+        notes[hit] += (
+            f"{names[veto.criterion]}得分低于满分的{veto.min_share:.0%}，等次上限为{veto.max_grade}；"
+        )
+    n_ranked = int(table["rank"].notna().sum())
+    for quota in sorted(settings.quotas, key=lambda q: level_of[q.label]):
+        here = level_of[quota.label]
+        allowed = int(np.floor(quota.max_share * n_ranked + 1e-9))
+        holders = table.loc[(level == here).fillna(False).astype(bool), "rank"].sort_values()
+        if len(holders) <= allowed:
+            continue
+        keep = holders < holders.iloc[allowed]
+        demoted = holders.index[~keep.to_numpy()]
+        level[demoted] = here + 1
+        share = f"{quota.max_share:.0%}"
+        notes[demoted] += (
+            f"超出{quota.label}名额（{share}），由{quota.label}调整为{labels[here + 1]}；"
+        )
+    final = level.map(lambda i: None if pd.isna(i) else labels[int(i)]).astype("object")
+    return pd.DataFrame(
+        {
+            "grade_by_score": by_score,
+            "grade": final.where(by_score.notna(), None),
+            "grade_note": notes.str.rstrip("；"),
+        }
+    )
+
+
+def rank_aggregation(agg: Aggregation, settings: RoundSettings, rubric: Rubric) -> pd.DataFrame:
+    """Scores, rank and final grade per brand_id, ordered by rank (unranked last)."""
     table = pd.concat([agg.criteria, agg.summary], axis=1)
     keys = ["total", *settings.tie_break]
     table["rank"] = competition_rank(table, keys)
-    table["grade"] = grade(table["total"], settings.grade_bands)
+    table = table.join(final_grades(table, settings, rubric))
     return table.sort_values(["rank"], na_position="last", kind="stable")
 
 
@@ -67,7 +117,7 @@ def ranking_table(
     category. ``judge_names`` maps judge_id -> name for the dropped-judge columns.
     Totals and criterion scores are rounded to 2 decimals, as printed.
     """
-    ranked = rank_aggregation(agg, settings)
+    ranked = rank_aggregation(agg, settings, rubric)
     criteria = [c.code for c in rubric.criteria]
     table = brands.reindex(ranked.index).join(ranked)
     for col in [*criteria, "bonus", "total"]:

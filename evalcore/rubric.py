@@ -8,7 +8,7 @@ typed in, and :func:`Rubric.validate` rejects anything a judge could not score a
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from evalcore.errors import InvalidInput
@@ -382,15 +382,43 @@ METHODS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class GradeQuota:
+    """At most ``max_share`` (0-1) of the ranked brands may hold grade ``label``."""
+
+    label: str
+    max_share: float
+
+
+@dataclass(frozen=True)
+class VetoRule:
+    """A criterion below ``min_share`` of its maximum caps the grade at ``max_grade``."""
+
+    criterion: str
+    min_share: float
+    max_grade: str
+
+
+@dataclass(frozen=True)
 class RoundSettings:
-    """How a round aggregates, ranks and grades; stored as JSON with the round."""
+    """How a round aggregates, ranks and grades; stored as JSON with the round.
+
+    ``comment_below``: judges must write a comment (评语) when their total for a brand
+    is below this many points (None: never required).
+    """
 
     method: str = "trimmed"
     min_judges: int = 5
     trim_min_judges: int = 5
     grade_bands: tuple[GradeBand, ...] = DEFAULT_GRADE_BANDS
     tie_break: tuple[str, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
+    quotas: tuple[GradeQuota, ...] = ()
+    vetoes: tuple[VetoRule, ...] = ()
+    comment_below: float | None = None
+
+    @property
+    def grade_labels(self) -> list[str]:
+        """Grades from best to worst, the fail grade last."""
+        return [b.label for b in self.grade_bands] + [FAIL_GRADE]
 
     def validate(self, rubric: Rubric | None = None) -> RoundSettings:
         problems = []
@@ -407,6 +435,21 @@ class RoundSettings:
         for code in self.tie_break:
             if code not in codes:
                 problems.append(f"并列排序依据中的指标 {code} 不存在")
+        labels = self.grade_labels
+        for quota in self.quotas:
+            if quota.label not in labels[:-1]:
+                problems.append(f"名额限制中的等次「{quota.label}」不存在")
+            if not 0 <= quota.max_share <= 1:
+                problems.append(f"等次「{quota.label}」的名额比例须在 0 到 100% 之间")
+        for veto in self.vetoes:
+            if veto.criterion not in codes:
+                problems.append(f"否决规则中的指标 {veto.criterion} 不存在")
+            if veto.max_grade not in labels:
+                problems.append(f"否决规则中的等次「{veto.max_grade}」不存在")
+            if not 0 < veto.min_share <= 1:
+                problems.append("否决规则的得分率须在 0 到 100% 之间")
+        if self.comment_below is not None and self.comment_below < 0:
+            problems.append("要求填写评语的分数线不能为负数")
         if problems:
             raise InvalidInput("轮次设置有误：" + "；".join(problems), problems=problems)
         return self
@@ -418,23 +461,39 @@ class RoundSettings:
             "trim_min_judges": self.trim_min_judges,
             "grade_bands": [{"label": b.label, "min_total": b.min_total} for b in self.grade_bands],
             "tie_break": list(self.tie_break),
-            **self.extra,
+            "quotas": [{"label": q.label, "max_share": q.max_share} for q in self.quotas],
+            "vetoes": [
+                {"criterion": v.criterion, "min_share": v.min_share, "max_grade": v.max_grade}
+                for v in self.vetoes
+            ],
+            "comment_below": self.comment_below,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> RoundSettings:
         data = dict(data or {})
-        known = {"method", "min_judges", "trim_min_judges", "grade_bands", "tie_break"}
-        bands = data.get("grade_bands")
-        return cls(
-            method=str(data.get("method", "trimmed")),
-            min_judges=int(data.get("min_judges", 5)),
-            trim_min_judges=int(data.get("trim_min_judges", 5)),
-            grade_bands=(
-                tuple(GradeBand(str(b["label"]), float(b["min_total"])) for b in bands)
-                if bands
-                else DEFAULT_GRADE_BANDS
-            ),
-            tie_break=tuple(data.get("tie_break", ())),
-            extra={k: v for k, v in data.items() if k not in known},
-        ).validate()
+        try:
+            bands = data.get("grade_bands")
+            comment_below = data.get("comment_below")
+            return cls(
+                method=str(data.get("method", "trimmed")),
+                min_judges=int(data.get("min_judges", 5)),
+                trim_min_judges=int(data.get("trim_min_judges", 5)),
+                grade_bands=(
+                    tuple(GradeBand(str(b["label"]), float(b["min_total"])) for b in bands)
+                    if bands
+                    else DEFAULT_GRADE_BANDS
+                ),
+                tie_break=tuple(data.get("tie_break", ())),
+                quotas=tuple(
+                    GradeQuota(str(q["label"]), float(q["max_share"]))
+                    for q in data.get("quotas", ())
+                ),
+                vetoes=tuple(
+                    VetoRule(str(v["criterion"]), float(v["min_share"]), str(v["max_grade"]))
+                    for v in data.get("vetoes", ())
+                ),
+                comment_below=None if comment_below is None else float(comment_below),
+            ).validate()
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInput(f"轮次设置格式无法识别：{exc}") from exc

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from evalcore.rubric import Criterion, Item, Rubric, RoundSettings
+from evalcore.rubric import Criterion, Item, RoundSettings, Rubric
 
 
 def small_rubric(*, bonus_cap: float = 4.0) -> Rubric:

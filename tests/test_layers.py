@@ -41,9 +41,9 @@ def imports_of(path: Path) -> set[str]:
 
 def offending(path: Path, forbidden: tuple[str, ...]) -> list[str]:
     return sorted(
-        name for name in imports_of(path) if any(
-            name == bad or name.startswith(bad + ".") for bad in forbidden
-        )
+        name
+        for name in imports_of(path)
+        if any(name == bad or name.startswith(bad + ".") for bad in forbidden)
     )
 
 
@@ -60,8 +60,15 @@ def test_evalcore_never_imports_streamlit(path: Path) -> None:
     "path", [p for name in CORE if (p := ROOT / "evalcore" / f"{name}.py").exists()], ids=str
 )
 def test_pure_core_has_no_storage_or_services(path: Path) -> None:
-    forbidden = (*STORAGE_LIBS, "evalcore.db", "evalcore.models", "evalcore.store",
-                 "evalcore.services", "evalcore.cli", "evalcore.excel")
+    forbidden = (
+        *STORAGE_LIBS,
+        "evalcore.db",
+        "evalcore.models",
+        "evalcore.store",
+        "evalcore.services",
+        "evalcore.cli",
+        "evalcore.excel",
+    )
     assert offending(path, forbidden) == []
 
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalcore.ranking import competition_rank
-from evalcore.rubric import Criterion, Item, Rubric, RoundSettings
+from evalcore.rubric import Criterion, Item, RoundSettings, Rubric
 from evalcore.scoring import aggregate
 from tests.factories import small_rubric
 
@@ -39,9 +39,11 @@ METHODS = st.sampled_from(["trimmed", "mean", "median"])
 def test_item_scores_lie_between_the_judges_min_and_max(scores, method) -> None:
     agg = aggregate(scores, NO_BONUS, RoundSettings(), method=method)
     complete = agg.judges[agg.judges["complete"]].index
-    counted = scores.set_index(["brand_id", "judge_id"]).loc[
-        lambda f: f.index.isin(complete)
-    ].reset_index()
+    counted = (
+        scores.set_index(["brand_id", "judge_id"])
+        .loc[lambda f: f.index.isin(complete)]
+        .reset_index()
+    )
     bounds = counted.groupby(["brand_id", "item"])["value"].agg(["min", "max"])
     for (brand, item), (lo, hi) in bounds.iterrows():
         value = agg.items.loc[brand, item]
@@ -81,8 +83,9 @@ def test_trimming_counts_two_fewer_judges(scores) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(
-    st.lists(st.one_of(st.floats(0, 105, allow_nan=False), st.just(np.nan)), min_size=1,
-             max_size=30),
+    st.lists(
+        st.one_of(st.floats(0, 105, allow_nan=False), st.just(np.nan)), min_size=1, max_size=30
+    ),
     st.randoms(use_true_random=False),
 )
 def test_rank_is_one_plus_number_strictly_better(totals, rnd) -> None:

@@ -8,21 +8,36 @@ from evalcore.errors import InvalidInput
 from evalcore.rubric import (
     CRITERION_CODES,
     Criterion,
+    GradeQuota,
     Item,
     RoundSettings,
     Rubric,
+    VetoRule,
     default_rubric,
 )
+
+
+def crit(*items: Item) -> Criterion:
+    return Criterion("a", "甲", "有甲", items)
 
 
 def test_default_rubric_is_the_published_100_points() -> None:
     rubric = default_rubric()
     assert [c.code for c in rubric.criteria] == list(CRITERION_CODES)
     assert [c.label for c in rubric.criteria] == [
-        "品牌名称", "品牌内涵", "创建机制", "活动载体", "服务规范", "群众影响"
+        "品牌名称",
+        "品牌内涵",
+        "创建机制",
+        "活动载体",
+        "服务规范",
+        "群众影响",
     ]
     assert rubric.criterion_max() == {
-        "name": 15, "connotation": 15, "mechanism": 20, "carriers": 20, "standards": 15,
+        "name": 15,
+        "connotation": 15,
+        "mechanism": 20,
+        "carriers": 20,
+        "standards": 15,
         "impact": 15,
     }
     assert rubric.criteria_max == 100
@@ -33,7 +48,9 @@ def test_default_rubric_is_the_published_100_points() -> None:
 
 
 def test_totals_follow_items_not_typed_numbers() -> None:
-    rubric = Rubric(criteria=(Criterion("a", "甲", "有甲", (Item("a1", "一", 7), Item("a2", "二", 3))),))
+    rubric = Rubric(
+        criteria=(Criterion("a", "甲", "有甲", (Item("a1", "一", 7), Item("a2", "二", 3))),)
+    )
     assert rubric.criteria_max == 10
     assert rubric.max_total == 10
 
@@ -55,7 +72,9 @@ def test_effective_bonus_cap_never_exceeds_items() -> None:
         (Rubric(criteria=(Criterion("a", "甲", "有甲", (Item("a1", "一", 0),)),)), "必须为正数"),
         (Rubric(criteria=(Criterion("a", "甲", "有甲", (Item("a1", "一", -2),)),)), "必须为正数"),
         (
-            Rubric(criteria=(Criterion("a", "甲", "有甲", (Item("a1", "一", 5), Item("a1", "二", 5))),)),
+            Rubric(
+                criteria=(Criterion("a", "甲", "有甲", (Item("a1", "一", 5), Item("a1", "二", 5))),)
+            ),
             "编码重复",
         ),
         (
@@ -97,12 +116,24 @@ def test_labels_for_tables_and_sheets() -> None:
 
 
 def test_settings_round_trip_and_validation() -> None:
-    s = RoundSettings(method="median", min_judges=3, tie_break=("impact",), extra={"quota": 1})
+    s = RoundSettings(
+        method="median",
+        min_judges=3,
+        tie_break=("impact",),
+        quotas=(GradeQuota("优秀", 0.15),),
+        vetoes=(VetoRule("impact", 0.6, "合格"),),
+        comment_below=70,
+    )
     assert RoundSettings.from_dict(s.to_dict()) == s
+    with pytest.raises(InvalidInput, match="名额"):
+        RoundSettings(quotas=(GradeQuota("特等", 0.1),)).validate()
+    with pytest.raises(InvalidInput, match="否决"):
+        RoundSettings(vetoes=(VetoRule("impact", 0.6, "特等"),)).validate()
     with pytest.raises(InvalidInput, match="汇总方法"):
         RoundSettings(method="max").validate()
     with pytest.raises(InvalidInput, match="并列排序"):
         RoundSettings(tie_break=("nope",)).validate()
     with pytest.raises(InvalidInput, match="分数线"):
-        RoundSettings.from_dict({"grade_bands": [{"label": "A", "min_total": 60},
-                                                 {"label": "B", "min_total": 90}]})
+        RoundSettings.from_dict(
+            {"grade_bands": [{"label": "A", "min_total": 60}, {"label": "B", "min_total": 90}]}
+        )
