@@ -8,11 +8,12 @@ round because every round may change them and they are read whole.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from evalcore.lifecycle import ROUND_STATUS_LABELS, RoundStatus  # noqa: F401  (re-exported)
 
 
 def utcnow() -> datetime:
@@ -25,27 +26,6 @@ def _ts(**kwargs: Any) -> Any:
         default_factory=utcnow,
         sa_column=Column(DateTime(timezone=True), default=utcnow, **kwargs),
     )
-
-
-class RoundStatus(StrEnum):
-    """The round lifecycle 筹备 → 评分中 → 已锁定 → 已发布."""
-
-    DRAFT = "draft"
-    SCORING = "scoring"
-    LOCKED = "locked"
-    PUBLISHED = "published"
-
-    @property
-    def label(self) -> str:
-        return ROUND_STATUS_LABELS[self]
-
-
-ROUND_STATUS_LABELS: dict[RoundStatus, str] = {
-    RoundStatus.DRAFT: "筹备",
-    RoundStatus.SCORING: "评分中",
-    RoundStatus.LOCKED: "已锁定",
-    RoundStatus.PUBLISHED: "已发布",
-}
 
 
 class Unit(SQLModel, table=True):
