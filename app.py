@@ -1,0 +1,23 @@
+"""一支部一品牌评审: page config, the database, navigation and the sidebar; pages do the rest.
+
+Run with ``streamlit run app.py``; the database URL comes from ``EVALCORE_DATABASE_URL``.
+"""
+
+import streamlit as st
+
+from evalcore.errors import EvalcoreError
+from ui import data, nav, pickers, shell, text, views
+
+st.set_page_config(page_title=text.APP_TITLE, page_icon=text.APP_ICON, layout="wide")
+page = st.navigation(nav.pages_for(role=None))
+
+try:
+    state = data.database()
+    with st.sidebar:
+        st.markdown(f"### {text.APP_TITLE}")
+        pickers.round_picker(data.rounds())
+    views.demo_notice(data.demo_dataset(), state.demo_loaded_now)
+    with shell.entrypoint():
+        page.run()
+except EvalcoreError as exc:
+    views.show_error(exc)
