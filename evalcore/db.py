@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlmodel import Session
 
 from evalcore.errors import InvalidInput
@@ -30,6 +30,8 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 0x6576616C636F7265  # "evalcore"
 #: SQLite waits this long for a writer instead of failing at once with "database is locked".
 _SQLITE_BUSY_MS = 10_000
+#: libpq has no connect timeout by default: an unreachable host would hang for minutes.
+_PG_CONNECT_TIMEOUT_S = 10
 
 
 def database_url(override: str | None = None) -> str:
@@ -41,7 +43,7 @@ def normalize_url(url: str) -> str:
     """Accept URLs as users write them; pick our drivers; reject what we cannot serve."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: e.g. a non-numeric port
         raise InvalidInput(f"数据库地址无效：{url}（示例：sqlite:///data/evalcore.db）") from exc
     backend = parsed.get_backend_name()
     if backend in ("postgresql", "postgres"):
@@ -57,7 +59,12 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = make_url(url).database
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InvalidInput(
+                    f"无法创建数据库目录 {Path(path).parent}：{exc.strerror or exc}"
+                ) from exc
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": _SQLITE_BUSY_MS / 1000}
         )
@@ -72,7 +79,11 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    parsed = make_url(url)
+    connect_args = (
+        {} if "connect_timeout" in parsed.query else {"connect_timeout": _PG_CONNECT_TIMEOUT_S}
+    )
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def migrate(engine: Engine) -> None:
@@ -99,11 +110,14 @@ def get_engine(url: str | None = None) -> Engine:
             engine = make_engine(url)
             try:
                 migrate(engine)
-            except OperationalError as exc:
+            except DatabaseError as exc:
+                # OperationalError: unreachable server, missing database, unopenable file;
+                # other DatabaseErrors: the file or schema is not ours ("file is not a database").
                 engine.dispose()
+                verb = "无法连接数据库" if isinstance(exc, OperationalError) else "无法打开数据库"
+                reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
                 raise InvalidInput(
-                    f"无法连接数据库 {make_url(normalize_url(url)).render_as_string()}："
-                    f"{str(exc.orig).strip().splitlines()[0]}"
+                    f"{verb} {make_url(normalize_url(url)).render_as_string()}：{reason}"
                 ) from exc
             _engines[url] = engine
         return engine
