@@ -24,8 +24,11 @@ from evalcore import db, services
 from evalcore.db import transaction
 from evalcore.excel.report import detail_columns, ranking_frame, write_csv, write_report
 from evalcore.excel.template import write_template
+from evalcore.permissions import Actor
 from evalcore.services import exports
 from evalcore.store import read_sheets
+
+ACTOR = Actor.cli()
 
 TARGET_S = 0.25
 REPORT = "report.xlsx build"
@@ -58,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         engine = db.get_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
         services.load_demo(engine, reset=True, brands=args.brands, judges=args.judges)
         code = "2025"
-        results = services.round_results(engine, round_code=code)
+        results = services.round_results(engine, actor=ACTOR, round_code=code)
         with transaction(engine) as session:
             comments = read_sheets(session.connection(), results.round.id)
         data = exports.report_data(results, comments)
@@ -79,10 +82,12 @@ def main(argv: list[str] | None = None) -> int:
             ),
             "template build, 1 judge prefilled": measure(lambda: write_template(one), args.runs),
             "service: results_workbook": measure(
-                lambda: exports.results_workbook(engine, round_code=code), args.runs
+                lambda: exports.results_workbook(engine, actor=ACTOR, round_code=code), args.runs
             ),
             "service: score_template, 1 judge prefilled": measure(
-                lambda: exports.score_template(engine, round_code=code, judge="J001", prefill=True),
+                lambda: exports.score_template(
+                    engine, actor=ACTOR, round_code=code, judge="J001", prefill=True
+                ),
                 args.runs,
             ),
         }

@@ -38,10 +38,19 @@ import psycopg  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
 
 from evalcore import db, services, stats  # noqa: E402
+from evalcore.permissions import Actor  # noqa: E402
 from evalcore.ranking import ranking_table  # noqa: E402
 from evalcore.rubric import METHODS, RoundSettings, Rubric  # noqa: E402
 from evalcore.scoring import aggregate  # noqa: E402
-from evalcore.store import get_round, read_brands, read_judges, read_scores  # noqa: E402
+from evalcore.store import (  # noqa: E402
+    assigned_pairs,
+    get_round,
+    read_brands,
+    read_judges,
+    read_scores,
+)
+
+ACTOR = Actor.cli()
 
 ROUND = "2025"
 PG_URL = os.environ.get("EVALCORE_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -84,6 +93,7 @@ def bench_backend(engine: Engine, backend: str, repeat: int) -> list[Timing]:
                 read_scores(conn, rnd.id),
                 read_brands(conn, rnd.id),
                 read_judges(conn, rnd.id),
+                assigned_pairs(conn, rnd.id),
             )
 
     def read_scores_only() -> Any:
@@ -91,7 +101,7 @@ def bench_backend(engine: Engine, backend: str, repeat: int) -> list[Timing]:
             rnd = get_round(session, ROUND)
             return read_scores(session.connection(), rnd.id)
 
-    rnd, scores, brands, judges = read()
+    rnd, scores, brands, judges, expected = read()
     rubric = Rubric.from_dict(rnd.rubric)
     settings = RoundSettings.from_dict(rnd.settings)
     agg = aggregate(scores, rubric, settings, brand_ids=brands.index)
@@ -99,7 +109,11 @@ def bench_backend(engine: Engine, backend: str, repeat: int) -> list[Timing]:
     timings = [
         measure("read scores (SQL -> pandas)", backend, repeat, read_scores_only, len),
         measure(
-            "read all (round, scores, brands, judges)", backend, repeat, read, lambda r: len(r[1])
+            "read all (round, scores, brands, judges)",
+            backend,
+            repeat,
+            read,
+            lambda r: len(r[1]),
         ),
         measure(
             "aggregate (trimmed)",
@@ -119,7 +133,7 @@ def bench_backend(engine: Engine, backend: str, repeat: int) -> list[Timing]:
             "progress (stats.progress)",
             backend,
             repeat,
-            lambda: stats.progress(agg, brands, judges),
+            lambda: stats.progress(agg, expected),
             lambda p: p.expected,
         ),
     ]
@@ -129,7 +143,9 @@ def bench_backend(engine: Engine, backend: str, repeat: int) -> list[Timing]:
                 f"round_results end to end ({method})",
                 backend,
                 repeat,
-                lambda m=method: services.round_results(engine, round_code=ROUND, method=m),
+                lambda m=method: services.round_results(
+                    engine, actor=ACTOR, round_code=ROUND, method=m
+                ),
                 lambda r: len(r.scores),
             )
         )
@@ -164,10 +180,10 @@ def bench_backend(engine: Engine, backend: str, repeat: int) -> list[Timing]:
 
 def profile(engine: Engine, backend: str, top: int = 25) -> str:
     """cProfile of one round_results call, the slowest functions by cumulative time."""
-    services.round_results(engine, round_code=ROUND)  # warm
+    services.round_results(engine, actor=ACTOR, round_code=ROUND)  # warm
     profiler = cProfile.Profile()
     profiler.enable()
-    services.round_results(engine, round_code=ROUND)
+    services.round_results(engine, actor=ACTOR, round_code=ROUND)
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(top)

@@ -17,11 +17,17 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete
 
+from evalcore.auth import hash_password
 from evalcore.models import (
     AppMeta,
+    Assignment,
     Branch,
     Brand,
+    ConflictDeclaration,
+    ImportChange,
+    ImportRecord,
     Judge,
+    LoginAttempt,
     Round,
     RoundBrand,
     RoundJudge,
@@ -29,6 +35,8 @@ from evalcore.models import (
     Score,
     ScoreSheet,
     Unit,
+    User,
+    UserSession,
     utcnow,
 )
 from evalcore.rubric import RoundSettings, Rubric, default_rubric
@@ -37,8 +45,34 @@ from evalcore.store import id_map, insert_rows
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
 DATASET_KEY = "demo_dataset"
 SEED = 20261123
-#: Child tables first, so a reset never trips a foreign key.
-ALL_TABLES = (ScoreSheet, Score, RoundBrand, RoundJudge, Round, Brand, Judge, Branch, Unit, AppMeta)
+#: Child tables first, so a reset never trips a foreign key. The audit trail is not here:
+#: it is append-only, and records the reset itself.
+ALL_TABLES = (
+    ImportChange,
+    ImportRecord,
+    UserSession,
+    LoginAttempt,
+    User,
+    ConflictDeclaration,
+    Assignment,
+    ScoreSheet,
+    Score,
+    RoundBrand,
+    RoundJudge,
+    Round,
+    Brand,
+    Judge,
+    Branch,
+    Unit,
+    AppMeta,
+)
+#: One account per role with a published password, so a newcomer can try every role.
+#: The login page lists them (and warns) for as long as they exist.
+DEMO_ACCOUNTS = (
+    ("admin", "admin123", "admin", "演示管理员", None),
+    ("judge", "judge123", "judge", "演示评委", 0),  # linked to the first judge of the panel
+    ("viewer", "viewer123", "viewer", "演示查看者", None),
+)
 
 
 @dataclass
@@ -264,6 +298,15 @@ def load_campaign(conn: Connection, campaign: Campaign) -> dict[str, int]:
         insert_rows(
             conn, RoundJudge, [{"round_id": rid, "judge_id": j} for j in judge_ids.values()]
         )
+        insert_rows(
+            conn,
+            Assignment,
+            [
+                {"round_id": rid, "brand_id": b, "judge_id": j, "created_at": now}
+                for b in brand_ids.values()
+                for j in judge_ids.values()
+            ],
+        )
         scores = simulate_scores(campaign, rubric, code, SEED + offset)
         if status is RoundStatus.SCORING:
             scores = _leave_gaps(scores, campaign, SEED + offset)
@@ -297,6 +340,24 @@ def load_campaign(conn: Connection, campaign: Campaign) -> dict[str, int]:
             ),
         )
         n_scores += len(rows)
+    first_judge = judge_ids[campaign.judges["code"].iloc[0]]
+    insert_rows(
+        conn,
+        User,
+        [
+            {
+                "username": name,
+                "pw_hash": hash_password(password),
+                "role": role,
+                "display_name": display,
+                "judge_id": first_judge if judge is not None else None,
+                "active": True,
+                "is_demo": True,
+                "created_at": now,
+            }
+            for name, password, role, display, judge in DEMO_ACCOUNTS
+        ],
+    )
     insert_rows(conn, AppMeta, [{"key": DATASET_KEY, "value": campaign.label}])
     return {
         "units": len(unit_ids),

@@ -134,3 +134,134 @@ class AppMeta(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=64)
     value: str = Field(default="")
+
+
+class ImportRecord(SQLModel, table=True):
+    """One score import (导入记录): its files, who ran it, what it did; revertible.
+
+    Scores it writes carry ``source = "import:<id>"``, which is how a revert finds the
+    cells it created and notices cells someone changed afterwards.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    #: ``[{"name": ..., "sha256": ..., "size": ...}]``, one entry per uploaded file.
+    files: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    actor: str = Field(max_length=64)
+    created_at: datetime = _ts(nullable=False)
+    scores_new: int = Field(default=0)
+    scores_changed: int = Field(default=0)
+    scores_unchanged: int = Field(default=0)
+    comments_new: int = Field(default=0)
+    comments_changed: int = Field(default=0)
+    comments_unchanged: int = Field(default=0)
+    status: str = Field(default="applied", max_length=16)  # "applied" | "reverted"
+    reverted_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    reverted_by: str | None = Field(default=None, max_length=64)
+
+
+class ImportChange(SQLModel, table=True):
+    """What an import overwrote, so it can be undone exactly.
+
+    One row per score it *changed* (the old value, version, source and time) and per
+    sheet comment it wrote (``created`` when the sheet row did not exist). Scores it
+    created are not listed: they are the rows still carrying its source, which keeps a
+    100k-score import from writing a second 100k rows.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    import_id: int = Field(foreign_key="importrecord.id", index=True)
+    kind: str = Field(max_length=16)  # "score" | "comment"
+    brand_id: int = Field(foreign_key="brand.id")
+    judge_id: int = Field(foreign_key="judge.id")
+    item: str = Field(default="", max_length=64)
+    created: bool = Field(default=False)
+    old_value: float | None = Field(default=None)
+    old_comment: str | None = Field(default=None)
+    old_version: int | None = Field(default=None)
+    old_source: str | None = Field(default=None, max_length=64)
+    old_updated_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    new_value: float | None = Field(default=None)
+    new_comment: str | None = Field(default=None)
+    new_version: int | None = Field(default=None)
+
+
+class User(SQLModel, table=True):
+    """An account: 管理员 (admin), 评委 (judge, linked to a judge record) or 查看者 (viewer)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(default="", max_length=64)
+    pw_hash: str = Field(max_length=256)
+    role: str = Field(max_length=16)
+    judge_id: int | None = Field(default=None, foreign_key="judge.id", unique=True)
+    active: bool = Field(default=True)
+    #: Demo accounts with published passwords; the login page lists them while they exist.
+    is_demo: bool = Field(default=False)
+    created_at: datetime = _ts(nullable=False)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Consecutive failed logins per user name (known or not), to slow guessing down."""
+
+    username: str = Field(primary_key=True, max_length=64)
+    failures: int = Field(default=0)
+    last_failed_at: datetime = _ts(nullable=False)
+
+
+class UserSession(SQLModel, table=True):
+    """A server-side login session; the cookie holds the token, the table its SHA-256."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_digest: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = _ts(nullable=False)
+    last_seen_at: datetime = _ts(nullable=False)
+    revoked: bool = Field(default=False)
+
+
+class Assignment(SQLModel, table=True):
+    """A judge assigned to score a brand in a round (recusal is applied on top)."""
+
+    round_id: int = Field(foreign_key="round.id", primary_key=True)
+    brand_id: int = Field(foreign_key="brand.id", primary_key=True)
+    judge_id: int = Field(foreign_key="judge.id", primary_key=True)
+    created_at: datetime = _ts(nullable=False)
+
+
+class ConflictDeclaration(SQLModel, table=True):
+    """A conflict of interest a judge declared (回避申报): that brand is off their list."""
+
+    round_id: int = Field(foreign_key="round.id", primary_key=True)
+    brand_id: int = Field(foreign_key="brand.id", primary_key=True)
+    judge_id: int = Field(foreign_key="judge.id", primary_key=True)
+    reason: str = Field(default="")
+    declared_by: str = Field(default="", max_length=64)
+    created_at: datetime = _ts(nullable=False)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One recorded change: who, in which role, when, what, old -> new, from where, why.
+
+    Append-only: database triggers refuse UPDATE and DELETE (migration 0003). The round
+    is kept by code, not by foreign key, so the trail outlives what it describes.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(nullable=False, index=True)
+    actor: str = Field(max_length=64)
+    role: str = Field(max_length=16)
+    source: str = Field(max_length=64)  # web | cli | import:<id>
+    action: str = Field(max_length=64, index=True)  # e.g. score.save, round.lock
+    entity: str = Field(max_length=32)  # score | round | rubric | assignment | user | ...
+    entity_key: str = Field(default="", max_length=256)
+    round_code: str | None = Field(default=None, max_length=32, index=True)
+    old: Any | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    new: Any | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    reason: str | None = Field(default=None)

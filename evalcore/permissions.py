@@ -60,7 +60,7 @@ ACTION_LABELS = {
 #: Actions a role may take in any round state.
 ALWAYS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(Action),
-    Role.JUDGE: frozenset({Action.SCORE}),
+    Role.JUDGE: frozenset({Action.SCORE, Action.VIEW_PROGRESS}),
     Role.VIEWER: frozenset({Action.VIEW_PROGRESS}),
 }
 #: Actions a role gains once the round is published. Judges stay blind to each other.

@@ -52,24 +52,8 @@ class Progress:
         return 100.0 * self.complete / self.expected if self.expected else 0.0
 
 
-def expected_pairs(brands: pd.DataFrame, judges: pd.DataFrame) -> pd.DataFrame:
-    """Every (brand_id, judge_id) that should be scored: judges never score their own unit.
-
-    ``brands`` and ``judges`` are indexed by id and both carry ``unit_id`` (NaN for
-    judges from outside every unit).
-    """
-    pairs = (
-        brands[["unit_id"]]
-        .reset_index()
-        .merge(judges[["unit_id"]].reset_index(), how="cross", suffixes=("", "_judge"))
-    )
-    recused = pairs["unit_id"] == pairs["unit_id_judge"]
-    return pairs.loc[~recused.fillna(False).astype(bool), ["brand_id", "judge_id"]]
-
-
-def progress(agg: Aggregation, brands: pd.DataFrame, judges: pd.DataFrame) -> Progress:
-    """Completion of a round from its aggregation's per-judge table."""
-    expected = expected_pairs(brands, judges)
+def progress(agg: Aggregation, expected: pd.DataFrame) -> Progress:
+    """Completion of a round: ``expected`` (brand_id, judge_id) pairs vs complete sheets."""
     sheets = agg.judges.reset_index().merge(expected, on=["brand_id", "judge_id"])
     return Progress(
         expected=len(expected), complete=int(sheets["complete"].sum()), started=len(sheets)

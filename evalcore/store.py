@@ -16,8 +16,10 @@ from sqlmodel import Session, select
 
 from evalcore.errors import NotFound
 from evalcore.models import (
+    Assignment,
     Branch,
     Brand,
+    ConflictDeclaration,
     Judge,
     Round,
     RoundBrand,
@@ -151,3 +153,41 @@ def id_map(conn: Connection, table: Any, key: str = "code") -> dict[str, int]:
     """Map a table's natural key (``code`` by default) to its id."""
     column = getattr(table, key)
     return {k: i for k, i in conn.execute(select(column, table.id)).all()}
+
+
+def assigned_pairs(conn: Connection, round_id: int) -> pd.DataFrame:
+    """The (brand_id, judge_id) pairs a round expects: assigned, not recused, no conflict.
+
+    A judge who works in a brand's unit is recused (回避) automatically, and a declared
+    conflict of interest takes the brand off that judge's list, whatever the assignment
+    table says. One query; the result keys progress, templates, imports and web scoring.
+    """
+    recused = (Judge.unit_id.is_not(None)) & (Judge.unit_id == Branch.unit_id)
+    declared = (
+        select(ConflictDeclaration.brand_id)
+        .where(
+            ConflictDeclaration.round_id == Assignment.round_id,
+            ConflictDeclaration.brand_id == Assignment.brand_id,
+            ConflictDeclaration.judge_id == Assignment.judge_id,
+        )
+        .exists()
+    )
+    stmt = (
+        select(Assignment.brand_id, Assignment.judge_id)
+        .join(Brand, Brand.id == Assignment.brand_id)
+        .join(Branch, Branch.id == Brand.branch_id)
+        .join(Judge, Judge.id == Assignment.judge_id)
+        .join(
+            RoundBrand,
+            (RoundBrand.round_id == Assignment.round_id)
+            & (RoundBrand.brand_id == Assignment.brand_id),
+        )
+        .join(
+            RoundJudge,
+            (RoundJudge.round_id == Assignment.round_id)
+            & (RoundJudge.judge_id == Assignment.judge_id),
+        )
+        .where(Assignment.round_id == round_id, ~recused, ~declared)
+        .order_by(Assignment.brand_id, Assignment.judge_id)
+    )
+    return _frame(conn, stmt, ["brand_id", "judge_id"])

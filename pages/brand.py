@@ -3,7 +3,8 @@
 import streamlit as st
 
 from evalcore import charts
-from ui import data, pickers, shell, text, views
+from evalcore.permissions import Action
+from ui import access, data, pickers, shell, text, views
 
 shell.require_entrypoint()
 st.title(text.BRAND_TITLE)
@@ -12,14 +13,19 @@ if round_code is None:
     views.empty(text.NO_ROUNDS)
     st.stop()
 
-results = data.results(round_code, pickers.selected_method())
+user = access.actor()
+info = data.round_info(round_code)
+if not access.allowed(user, Action.VIEW_JUDGE_SCORES, info.status):
+    views.empty(text.RESULTS_NOT_PUBLISHED.format(status=info.status_label))
+    st.stop()
+results = data.results(user, round_code, pickers.selected_method())
 views.round_caption(results)
 if results.brands.empty:
     views.empty(text.NO_BRANDS)
     st.stop()
 
 brand_code = pickers.brand_picker(charts.brand_choices(results.table))
-detail = data.brand_detail(results, brand_code)
+detail = data.brand_detail(user, results, brand_code)
 views.brand_profile(detail, charts.brand_notes(detail.row, results.method, results.settings))
 
 if detail.profile.empty:

@@ -3,31 +3,31 @@
 import streamlit as st
 
 from evalcore import charts
-from ui import data, pickers, shell, text, views
+from evalcore.permissions import Action
+from ui import access, data, pickers, shell, text, views
 
 shell.require_entrypoint()
 st.title(text.OVERVIEW_TITLE)
+user = access.require(Action.VIEW_PROGRESS)
 round_code = pickers.selected_round()
 if round_code is None:
     views.empty(text.NO_ROUNDS)
     st.stop()
 
-results = data.results(round_code, pickers.selected_method())
+info = data.round_info(round_code)
+if not access.allowed(user, Action.VIEW_RESULTS, info.status):
+    counts = data.progress(user, round_code)
+    views.progress_kpis(counts.brands, counts.judges, counts.progress)
+    views.empty(text.RESULTS_NOT_PUBLISHED.format(status=info.status_label))
+    st.stop()
+
+results = data.results(user, round_code, pickers.selected_method())
 views.round_caption(results)
 if results.brands.empty:
     views.empty(text.NO_BRANDS)
     st.stop()
 
-progress = results.progress
-brands, judges, done = st.columns(3)
-brands.metric(text.KPI_BRANDS, len(results.brands), border=True)
-judges.metric(text.KPI_JUDGES, len(results.judges), border=True)
-done.metric(
-    text.KPI_PROGRESS,
-    text.KPI_PROGRESS_VALUE.format(percent=progress.percent),
-    help=text.KPI_PROGRESS_HELP.format(complete=progress.complete, expected=progress.expected),
-    border=True,
-)
+views.progress_kpis(len(results.brands), len(results.judges), results.progress)
 
 if results.scored.empty:
     views.empty(text.NO_SCORES)

@@ -3,7 +3,8 @@
 import streamlit as st
 
 from evalcore import charts
-from ui import data, export, pickers, shell, text, views
+from evalcore.permissions import Action
+from ui import access, data, export, pickers, shell, text, views
 
 shell.require_entrypoint()
 st.title(text.RANKING_TITLE)
@@ -12,10 +13,15 @@ if round_code is None:
     views.empty(text.NO_ROUNDS)
     st.stop()
 
-results = data.results(round_code, pickers.selected_method())
+user = access.actor()
+info = data.round_info(round_code)
+if not access.allowed(user, Action.VIEW_RESULTS, info.status):
+    views.empty(text.RESULTS_NOT_PUBLISHED.format(status=info.status_label))
+    st.stop()
+results = data.results(user, round_code, pickers.selected_method())
 method = pickers.method_picker(default=results.method)
 if method != results.method:
-    results = data.results(round_code, method)
+    results = data.results(user, round_code, method)
 views.round_caption(results)
 if results.brands.empty:
     views.empty(text.NO_BRANDS)
@@ -39,8 +45,8 @@ st.caption(
     text.SHOWN_COUNT.format(shown=len(view), total=len(results.table)) + "　" + text.TABLE_HINT
 )
 
-# -- 导出 (export): Excel / CSV buttons for exactly the rows shown ---------------------------
-export.export_buttons(results, view)
+# -- 导出 (export): the round's results workbook and ranking CSV
+export.export_buttons(user, results)
 
 picked = views.ranking_table(view, key="ranking_table", selectable=True)
 if picked:

@@ -7,7 +7,11 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from evalcore.permissions import Actor
 from evalcore.rubric import Criterion, Item, RoundSettings, Rubric
+
+#: The command-line operator: an admin, allowed everything, recorded as source cli.
+OPERATOR = Actor.cli()
 
 
 def small_rubric(*, bonus_cap: float = 4.0) -> Rubric:

@@ -20,6 +20,7 @@ import pytest
 
 from evalcore import services
 from tests.conftest import ROOT, require
+from tests.factories import OPERATOR
 
 pytestmark = pytest.mark.browser
 
@@ -126,13 +127,24 @@ def page(browser):  # type: ignore[no-untyped-def]
     context.close()
 
 
+def log_in(page, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码", exact=True).fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
 def test_ranking_page_deep_link_shows_leader_and_charts(server, page, db_url):
-    """Opened first thing after start: the legacy pages/ mode must not bypass app.py."""
+    """Opened first thing after start: the legacy pages/ mode must not bypass app.py,
+    so the deep link meets the login form first, then shows the ranking."""
     page.goto(f"{server}/ranking")
+    page.get_by_role("heading", name="登录").wait_for()
+    assert page.get_by_role("heading", name="评审排名").count() == 0
+    log_in(page, "admin", "admin123")
+    page.get_by_role("link", name="排名").click()
     page.get_by_role("heading", name="评审排名").wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
     leader = services.round_results(
-        services.open_database(db_url).engine, round_code="2026"
+        services.open_database(db_url).engine, actor=OPERATOR, round_code="2026"
     ).table.iloc[0]
     grid = page.locator("[data-testid='stDataFrame']").first
     grid.wait_for()
@@ -153,11 +165,13 @@ def test_ranking_page_deep_link_shows_leader_and_charts(server, page, db_url):
 
 def test_round_choice_survives_navigation_to_brand_detail(server, page):
     page.goto(server)
+    log_in(page, "viewer", "viewer123")
     page.get_by_role("heading", name="评审总览").wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
     page.get_by_role("option", name="2025 · 已发布").click()
     page.get_by_text("2025年度“一支部一品牌”评审（已发布）", exact=False).first.wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()  # published: a viewer sees results
     page.get_by_role("link", name="品牌详情").click()
     page.get_by_role("heading", name="品牌详情").wait_for()
     page.get_by_text("2025年度“一支部一品牌”评审（已发布）", exact=False).first.wait_for()

@@ -11,20 +11,21 @@ from sqlalchemy import Engine
 from evalcore import charts, services
 from evalcore.rubric import DEFAULT_GRADE_BANDS, FAIL_GRADE
 from evalcore.stats import percent_of_max
+from tests.factories import OPERATOR
 
 GRADES = charts.grade_labels(DEFAULT_GRADE_BANDS)
 
 
 @pytest.fixture
 def results(sqlite_demo: Engine) -> services.RoundResults:
-    return services.round_results(sqlite_demo, round_code="2026")
+    return services.round_results(sqlite_demo, actor=OPERATOR, round_code="2026")
 
 
 @pytest.fixture
 def detail(results: services.RoundResults, sqlite_demo: Engine) -> services.BrandDetail:
     """The rank-1 brand: trimmed, so one judge is dropped high and one low."""
     top = results.table.iloc[0]["brand_code"]
-    return services.brand_detail(results, sqlite_demo, brand_code=top)
+    return services.brand_detail(results, sqlite_demo, actor=OPERATOR, brand_code=top)
 
 
 def big_table(table: pd.DataFrame, copies: int) -> pd.DataFrame:
@@ -272,7 +273,7 @@ def test_ranking_view_has_chinese_columns_in_meeting_order(results):
 def test_flags_for_too_few_judges_and_unscored_brands(sqlite_url):
     engine = services.open_database(sqlite_url, seed_demo=False).engine
     services.load_demo(engine, brands=12, judges=3)
-    results = services.round_results(engine, round_code="2026")
+    results = services.round_results(engine, actor=OPERATOR, round_code="2026")
     table = results.table.copy()
     table.loc[table.index[-1], ["total", "grade", "rank"]] = [np.nan, None, pd.NA]
     counts = charts.flag_counts(table, results.method)

@@ -22,6 +22,7 @@ from evalcore.cli.campaign import display_width, format_table
 from evalcore.models import Round, Score
 from evalcore.rubric import default_rubric
 from evalcore.store import insert_rows
+from tests.factories import OPERATOR
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = [
@@ -138,7 +139,7 @@ def test_demo_reset_generates_the_requested_size(
     assert code == 0
     assert "生成的活动" in out and "品牌 30 个" in out and "评委 6 名" in out
     assert len(rank_csv(capsys, demo_url, "--round", "2025")) == 1 + 30
-    results = services.round_results(db.get_engine(demo_url), round_code="2026")
+    results = services.round_results(db.get_engine(demo_url), actor=OPERATOR, round_code="2026")
     assert len(results.brands) == 30 and len(results.judges) == 6
 
 
@@ -245,7 +246,9 @@ def test_rank_agrees_with_the_service(
 ) -> None:
     extra = ["--method", method] if method else []
     rows = rank_json(capsys, demo_url, "--round", "2026", *extra)
-    table = services.round_results(db.get_engine(demo_url), round_code="2026", method=method).table
+    table = services.round_results(
+        db.get_engine(demo_url), actor=OPERATOR, round_code="2026", method=method
+    ).table
     expected = [
         {
             "rank": int(r["rank"]),
@@ -276,7 +279,7 @@ def test_brand_without_scores_is_listed_unranked(
     demo_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     engine = db.get_engine(demo_url)
-    results = services.round_results(engine, round_code="2026")
+    results = services.round_results(engine, actor=OPERATOR, round_code="2026")
     victim = results.table.iloc[0]
     with db.transaction(engine) as session:
         session.execute(

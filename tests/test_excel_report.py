@@ -25,6 +25,7 @@ from evalcore.excel import layout, report
 from evalcore.excel.cells import csv_text, needs_escape, unescape_csv_text
 from evalcore.rubric import METHODS
 from evalcore.services import exports
+from tests.factories import OPERATOR
 
 ROUND = "2026"
 #: Text that a spreadsheet would take for a formula (OWASP "CSV injection").
@@ -60,12 +61,12 @@ def rows(ws: Worksheet, min_row: int = 2) -> list[tuple]:
 
 @pytest.fixture
 def results(sqlite_demo: Engine) -> services.RoundResults:
-    return services.round_results(sqlite_demo, round_code=ROUND)
+    return services.round_results(sqlite_demo, actor=OPERATOR, round_code=ROUND)
 
 
 @pytest.fixture
 def workbook(sqlite_demo: Engine) -> bytes:
-    return exports.results_workbook(sqlite_demo, round_code=ROUND)
+    return exports.results_workbook(sqlite_demo, actor=OPERATOR, round_code=ROUND)
 
 
 def test_every_sheet_is_there_in_order(workbook: bytes) -> None:
@@ -120,8 +121,10 @@ def test_note_flags_under_scored_and_plain_mean_brands(sqlite_demo: Engine) -> N
                 "AND judge_id IN (SELECT id FROM judge WHERE code IN ('J01', 'J02', 'J03'))"
             )
         )
-    results = services.round_results(sqlite_demo, round_code=ROUND)
-    ws = load(exports.results_workbook(sqlite_demo, round_code=ROUND))[report.RANKING_SHEET]
+    results = services.round_results(sqlite_demo, actor=OPERATOR, round_code=ROUND)
+    ws = load(exports.results_workbook(sqlite_demo, actor=OPERATOR, round_code=ROUND))[
+        report.RANKING_SHEET
+    ]
     notes = {row[1]: row[-1] for row in rows(ws)}
     table = results.table.set_index("brand_code")
     flagged = table["under_scored"] | (table["method_used"] == "mean")
@@ -262,8 +265,10 @@ def test_totals_have_conditional_formatting_and_a_native_chart(workbook: bytes) 
 
 @pytest.mark.parametrize("method", list(METHODS))
 def test_method_changes_the_numbers_not_the_shape(sqlite_demo: Engine, method: str) -> None:
-    data = exports.results_workbook(sqlite_demo, round_code=ROUND, method=method)
-    expected = services.round_results(sqlite_demo, round_code=ROUND, method=method).table
+    data = exports.results_workbook(sqlite_demo, actor=OPERATOR, round_code=ROUND, method=method)
+    expected = services.round_results(
+        sqlite_demo, actor=OPERATOR, round_code=ROUND, method=method
+    ).table
     ws = load(data)[report.RANKING_SHEET]
     header = [c.value for c in ws[1]]
     totals = [row[header.index(report.TOTAL)] for row in rows(ws)]
@@ -274,7 +279,7 @@ def test_method_changes_the_numbers_not_the_shape(sqlite_demo: Engine, method: s
 def test_csv_has_bom_and_the_ranking_columns(
     sqlite_demo: Engine, results: services.RoundResults
 ) -> None:
-    data = exports.results_csv(sqlite_demo, round_code=ROUND)
+    data = exports.results_csv(sqlite_demo, actor=OPERATOR, round_code=ROUND)
     assert data.startswith(b"\xef\xbb\xbf")
     assert b"\r\n" in data
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
@@ -314,7 +319,7 @@ def hostile_engine(sqlite_demo: Engine) -> Engine:
 
 
 def test_formula_like_text_is_never_a_formula_in_xlsx(hostile_engine: Engine) -> None:
-    data = exports.results_workbook(hostile_engine, round_code=ROUND)
+    data = exports.results_workbook(hostile_engine, actor=OPERATOR, round_code=ROUND)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         for name in SHEET_XML.values():
             xml = zf.read(name).decode()
@@ -345,7 +350,7 @@ def test_formula_like_text_is_never_a_formula_in_xlsx(hostile_engine: Engine) ->
 
 
 def test_formula_like_text_is_escaped_in_csv(hostile_engine: Engine) -> None:
-    data = exports.results_csv(hostile_engine, round_code=ROUND)
+    data = exports.results_csv(hostile_engine, actor=OPERATOR, round_code=ROUND)
     parsed = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     header = parsed[0]
     by_code = {row[1]: row for row in parsed[1:]}
@@ -357,7 +362,7 @@ def test_formula_like_text_is_escaped_in_csv(hostile_engine: Engine) -> None:
     assert by_code["B009"][branch_col] == "'-2+3"
     assert (
         by_code["B010"][name_col]
-        == services.round_results(hostile_engine, round_code=ROUND)
+        == services.round_results(hostile_engine, actor=OPERATOR, round_code=ROUND)
         .table.set_index("brand_code")
         .loc["B010", "brand"]
     )
@@ -411,7 +416,7 @@ def test_awkward_text_round_trips(sqlite_demo: Engine, comment: str) -> None:
         session.connection().execute(
             text("UPDATE brand SET name = :v WHERE code = 'B002'"), {"v": comment + "品牌"}
         )
-    data = exports.results_workbook(sqlite_demo, round_code=ROUND)
+    data = exports.results_workbook(sqlite_demo, actor=OPERATOR, round_code=ROUND)
     load(data)  # every part is well-formed XML (the chart caches brand names too)
     detail = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(report.DETAIL_SHEET)
     found = [
@@ -430,7 +435,7 @@ def test_a_round_nobody_has_scored_still_exports(sqlite_demo: Engine) -> None:
                 ),
                 {"r": ROUND},
             )
-    wb = load(exports.results_workbook(sqlite_demo, round_code=ROUND))
+    wb = load(exports.results_workbook(sqlite_demo, actor=OPERATOR, round_code=ROUND))
     ranking = rows(wb[report.RANKING_SHEET])
     assert len(ranking) == 26
     assert {row[0] for row in ranking} == {None} and {row[-1] for row in ranking} == {
@@ -440,37 +445,45 @@ def test_a_round_nobody_has_scored_still_exports(sqlite_demo: Engine) -> None:
     assert wb[report.PUBLIC_SHEET]["A2"].value == "（暂无评审结果）"
     csv_rows = list(
         csv.reader(
-            io.StringIO(exports.results_csv(sqlite_demo, round_code=ROUND).decode("utf-8-sig"))
+            io.StringIO(
+                exports.results_csv(sqlite_demo, actor=OPERATOR, round_code=ROUND).decode(
+                    "utf-8-sig"
+                )
+            )
         )
     )
     assert len(csv_rows) == 27
 
 
 def test_results_workbook_on_both_backends(demo_engine: Engine) -> None:
-    expected = services.round_results(demo_engine, round_code="2025").table
-    ws = load(exports.results_workbook(demo_engine, round_code="2025"))[report.RANKING_SHEET]
+    expected = services.round_results(demo_engine, actor=OPERATOR, round_code="2025").table
+    ws = load(exports.results_workbook(demo_engine, actor=OPERATOR, round_code="2025"))[
+        report.RANKING_SHEET
+    ]
     assert [row[1] for row in rows(ws)] == expected["brand_code"].tolist()
 
 
 def test_cached_results_are_reused_and_checked(
     sqlite_demo: Engine, results: services.RoundResults
 ) -> None:
-    data = exports.results_workbook(sqlite_demo, round_code=ROUND, results=results)
+    data = exports.results_workbook(sqlite_demo, actor=OPERATOR, round_code=ROUND, results=results)
     assert load(data).sheetnames == list(report.SHEETS)
-    assert exports.results_csv(sqlite_demo, round_code=ROUND, results=results).startswith(
-        b"\xef\xbb\xbf"
-    )
+    assert exports.results_csv(
+        sqlite_demo, actor=OPERATOR, round_code=ROUND, results=results
+    ).startswith(b"\xef\xbb\xbf")
     with pytest.raises(InvalidInput, match="与要导出的轮次 2025"):
-        exports.results_workbook(sqlite_demo, round_code="2025", results=results)
+        exports.results_workbook(sqlite_demo, actor=OPERATOR, round_code="2025", results=results)
     with pytest.raises(InvalidInput):
-        exports.results_csv(sqlite_demo, round_code=ROUND, method="median", results=results)
+        exports.results_csv(
+            sqlite_demo, actor=OPERATOR, round_code=ROUND, method="median", results=results
+        )
 
 
 def test_unknown_round_is_not_found(sqlite_demo: Engine) -> None:
     with pytest.raises(NotFound, match="找不到评审轮次"):
-        exports.results_workbook(sqlite_demo, round_code="1999")
+        exports.results_workbook(sqlite_demo, actor=OPERATOR, round_code="1999")
     with pytest.raises(NotFound, match="找不到评审轮次"):
-        exports.results_csv(sqlite_demo, round_code="1999")
+        exports.results_csv(sqlite_demo, actor=OPERATOR, round_code="1999")
 
 
 def test_cli_export(

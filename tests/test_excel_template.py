@@ -15,7 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from python_calamine import CalamineWorkbook
 from sqlalchemy import Engine, text
 
-from evalcore import services, stats
+from evalcore import services
 from evalcore.cli import main
 from evalcore.db import transaction
 from evalcore.errors import Conflict, NotFound
@@ -23,6 +23,7 @@ from evalcore.excel import layout
 from evalcore.rubric import Rubric
 from evalcore.services import exports
 from evalcore.store import get_round, read_brands, read_judges, read_sheets
+from tests.factories import OPERATOR
 
 ROUND = "2026"
 
@@ -59,12 +60,12 @@ def expected_headers(rubric: Rubric) -> list[str]:
 
 @pytest.fixture
 def template(sqlite_demo: Engine) -> bytes:
-    return exports.score_template(sqlite_demo, round_code=ROUND)
+    return exports.score_template(sqlite_demo, actor=OPERATOR, round_code=ROUND)
 
 
 @pytest.fixture
 def rubric(sqlite_demo: Engine) -> Rubric:
-    return services.round_results(sqlite_demo, round_code=ROUND).rubric
+    return services.round_results(sqlite_demo, actor=OPERATOR, round_code=ROUND).rubric
 
 
 def test_one_sheet_per_judge_between_instructions_and_hidden_metadata(
@@ -93,13 +94,10 @@ def test_each_judge_gets_every_brand_but_those_of_their_own_unit(
     sqlite_demo: Engine, template: bytes
 ) -> None:
     brands, judges = panel(sqlite_demo)
-    pairs = stats.expected_pairs(brands, judges)
     wb = load(template)
     recused_somewhere = 0
-    for judge_id, judge in judges.iterrows():
-        expected = sorted(
-            brands.loc[pairs.loc[pairs["judge_id"] == judge_id, "brand_id"]]["brand_code"]
-        )
+    for _, judge in judges.iterrows():
+        expected = sorted(brands.loc[brands["unit_id"] != judge["unit_id"], "brand_code"])
         codes = [row[0] for row in data_rows(wb[judge["judge"]])]
         assert codes == expected
         if pd.notna(judge["unit_id"]):
@@ -223,16 +221,16 @@ def test_instructions_list_the_whole_rubric(template: bytes, rubric: Rubric) -> 
 
 @pytest.mark.parametrize("judge", ["李淑芬", "J02", "j02", " 李淑芬 "])
 def test_a_single_judge_by_name_or_code(sqlite_demo: Engine, judge: str) -> None:
-    wb = load(exports.score_template(sqlite_demo, round_code=ROUND, judge=judge))
+    wb = load(exports.score_template(sqlite_demo, actor=OPERATOR, round_code=ROUND, judge=judge))
     assert wb.sheetnames == [layout.INSTRUCTIONS_SHEET, "李淑芬", layout.META_SHEET]
     assert wb.active.title == "李淑芬"
 
 
 def test_unknown_judge_or_round_is_not_found_in_chinese(sqlite_demo: Engine) -> None:
     with pytest.raises(NotFound, match=r"评委中没有“张三”.*王建华（J01）"):
-        exports.score_template(sqlite_demo, round_code=ROUND, judge="张三")
+        exports.score_template(sqlite_demo, actor=OPERATOR, round_code=ROUND, judge="张三")
     with pytest.raises(NotFound, match="找不到评审轮次 1999"):
-        exports.score_template(sqlite_demo, round_code="1999")
+        exports.score_template(sqlite_demo, actor=OPERATOR, round_code="1999")
 
 
 def test_a_round_without_judges_cannot_have_templates(sqlite_demo: Engine) -> None:
@@ -240,21 +238,25 @@ def test_a_round_without_judges_cannot_have_templates(sqlite_demo: Engine) -> No
         rid = get_round(session, ROUND).id
         session.connection().execute(text("DELETE FROM roundjudge WHERE round_id = :r"), {"r": rid})
     with pytest.raises(Conflict, match="还没有评委"):
-        exports.score_template(sqlite_demo, round_code=ROUND)
+        exports.score_template(sqlite_demo, actor=OPERATOR, round_code=ROUND)
 
 
 def test_empty_by_default_prefilled_on_request(sqlite_demo: Engine, rubric: Rubric) -> None:
     n_items = len(rubric.item_codes)
-    blank = load(exports.score_template(sqlite_demo, round_code=ROUND, judge="J03"))["陈国栋"]
+    blank = load(
+        exports.score_template(sqlite_demo, actor=OPERATOR, round_code=ROUND, judge="J03")
+    )["陈国栋"]
     for row in data_rows(blank):
         assert row[2 : 2 + n_items] == (None,) * n_items and row[-1] is None
 
-    results = services.round_results(sqlite_demo, round_code=ROUND)
+    results = services.round_results(sqlite_demo, actor=OPERATOR, round_code=ROUND)
     judge_id = int(results.judges.index[results.judges["judge_code"] == "J03"][0])
     mine = results.scores[results.scores["judge_id"] == judge_id]
     stored = mine.pivot(index="brand_id", columns="item", values="value")
     codes = results.brands["brand_code"]
-    data = exports.score_template(sqlite_demo, round_code=ROUND, judge="J03", prefill=True)
+    data = exports.score_template(
+        sqlite_demo, actor=OPERATOR, round_code=ROUND, judge="J03", prefill=True
+    )
     sheet = fastexcel.read_excel(data).load_sheet("陈国栋", header_row=1).to_pandas()
     sheet = sheet.set_index(layout.BRAND_CODE)
     totals = results.aggregation.judges.xs(judge_id, level="judge_id")["total"]
@@ -285,7 +287,7 @@ def test_judge_names_become_legal_unique_sheet_names(sqlite_demo: Engine) -> Non
             text("UPDATE judge SET name = :n WHERE code = 'J02'"), {"n": "王_建_华_组长___"}
         )
         conn.execute(text("UPDATE judge SET name = :n WHERE code = 'J03'"), {"n": "长" * 40})
-    wb = load(exports.score_template(sqlite_demo, round_code=ROUND))
+    wb = load(exports.score_template(sqlite_demo, actor=OPERATOR, round_code=ROUND))
     names = wb.sheetnames[1:4]
     assert names == ["王_建_华_组长___", "王_建_华_组长___(2)", "长" * 31]
     meta = layout.TemplateMeta.from_rows(wb[layout.META_SHEET].iter_rows(values_only=True))
@@ -364,7 +366,7 @@ def test_formula_like_brand_names_stay_text_in_templates(sqlite_demo: Engine) ->
         session.connection().execute(
             text("UPDATE brand SET name = :n WHERE code = 'B001'"), {"n": hostile}
         )
-    data = exports.score_template(sqlite_demo, round_code=ROUND, judge="J01")
+    data = exports.score_template(sqlite_demo, actor=OPERATOR, round_code=ROUND, judge="J01")
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         xml = zf.read("xl/worksheets/sheet2.xml").decode()
     formulas = re.findall(r"<f>(.*?)</f>", xml)
@@ -402,7 +404,7 @@ def test_a_prefilled_template_imports_back_without_changes(sqlite_demo: Engine) 
     """Writer and reader as a pair: the current state, written and read back, is a no-op."""
     from evalcore.services import imports
 
-    data = exports.score_template(sqlite_demo, round_code=ROUND, prefill=True)
+    data = exports.score_template(sqlite_demo, actor=OPERATOR, round_code=ROUND, prefill=True)
     preview = imports.preview_import(
         sqlite_demo, round_code=ROUND, files=[("评分表.xlsx", data)], actor="test"
     )
@@ -410,5 +412,5 @@ def test_a_prefilled_template_imports_back_without_changes(sqlite_demo: Engine) 
     counts = preview.counts
     assert (counts.scores_new, counts.scores_changed) == (0, 0)
     assert counts.scores_unchanged == len(
-        services.round_results(sqlite_demo, round_code=ROUND).scores
+        services.round_results(sqlite_demo, actor=OPERATOR, round_code=ROUND).scores
     )

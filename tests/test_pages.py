@@ -20,6 +20,8 @@ from streamlit.testing.v1 import AppTest
 from evalcore import charts, db, demo, services, store
 from evalcore.models import Round, utcnow
 from evalcore.rubric import RoundSettings, default_rubric
+from tests.factories import OPERATOR
+from tests.ui_support import SESSION_KEY, cookie_for
 from ui import text as ui_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,8 +43,9 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     db.dispose_engines()
 
 
-def run_app(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30).run()
+def run_app(page: str | None = None, user: str = "admin") -> AppTest:
+    """The app logged in as a demo account (admin: every round's results are visible)."""
+    at = logged_in(AppTest.from_file(APP, default_timeout=30), user).run()
     assert not at.exception, at.exception
     if page is not None:
         at.switch_page(PAGES[page]).run()
@@ -50,8 +53,16 @@ def run_app(page: str | None = None) -> AppTest:
     return at
 
 
+def logged_in(at: AppTest, user: str) -> AppTest:
+    services.open_database(db.database_url())
+    at.session_state[SESSION_KEY] = cookie_for(db.database_url(), user)
+    return at
+
+
 def results(url: str, round_code: str = "2026", method: str | None = None):
-    return services.round_results(db.get_engine(url), round_code=round_code, method=method)
+    return services.round_results(
+        db.get_engine(url), actor=OPERATOR, round_code=round_code, method=method
+    )
 
 
 def figure_titles(at: AppTest) -> list[str]:
@@ -80,11 +91,12 @@ def round_id(engine: Engine, round_code: str) -> int:
 
 # -- app.py: demo notice, round picker, errors ------------------------------------------------
 def test_first_start_loads_demo_and_says_so(database):
-    at = run_app()
+    at = AppTest.from_file(APP, default_timeout=30).run()  # nobody logged in yet
+    assert not at.exception
     notice = texts(at.info)
     assert ui_text.DEMO_LOADED_NOW in notice
     assert "演示数据" in notice
-    assert [t.value for t in at.title] == [ui_text.OVERVIEW_TITLE]
+    assert [t.value for t in at.title] == [ui_text.LOGIN_TITLE]
 
 
 def test_later_start_still_flags_demo_but_not_as_just_loaded(database):
@@ -120,8 +132,7 @@ def test_evalcore_errors_are_shown_as_messages_not_tracebacks(monkeypatch):
 @pytest.mark.parametrize("page", list(PAGES))
 def test_a_page_run_as_main_script_renders_alone_without_looping(database, page):
     """The entrypoint guard must not reroute forever when there is no app.py around it."""
-    services.open_database(database)
-    at = AppTest.from_file(str(ROOT / PAGES[page]), default_timeout=30).run()
+    at = logged_in(AppTest.from_file(str(ROOT / PAGES[page]), default_timeout=30), "admin").run()
     assert not at.exception
     assert at.title and at.get("plotly_chart")  # the newest round, drawn in full
 
@@ -258,7 +269,9 @@ def test_brand_detail_shows_profile_dropped_judges_and_comments(database):
     expected = results(database)
     top = expected.table.iloc[0]
     assert at.selectbox(key="brand_code").value == top["brand_code"]
-    detail = services.brand_detail(expected, db.get_engine(database), brand_code=top["brand_code"])
+    detail = services.brand_detail(
+        expected, db.get_engine(database), actor=OPERATOR, brand_code=top["brand_code"]
+    )
     assert top["brand"] in [s.value for s in at.subheader]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[ui_text.PROFILE_RANK] == "1"
@@ -388,8 +401,10 @@ def test_round_without_brands_says_what_to_do(database):
 def test_database_without_rounds_says_what_to_do(database):
     at = run_app()
     engine = db.get_engine(database)
-    with engine.begin() as conn:  # an administrator cleared everything while the app ran
-        demo.clear_all(conn)
+    with engine.begin() as conn:  # every round was removed while the app ran
+        for table in demo.ALL_TABLES[: demo.ALL_TABLES.index(Round) + 1]:
+            if table.__tablename__ not in ("user", "usersession", "loginattempt"):
+                conn.execute(table.__table__.delete())
     for page in PAGES.values():
         at.switch_page(page).run()
         assert not at.exception
@@ -399,8 +414,10 @@ def test_database_without_rounds_says_what_to_do(database):
 
 # -- layering: pages describe the screen, services compute -----------------------------------
 DASHBOARD_FILES = [ROOT / "app.py", *(ROOT / p for p in PAGES.values())]
-ALLOWED_IMPORTS = {"streamlit", "evalcore", "evalcore.errors", "ui"}
-REGISTERED = re.findall(r'"(pages/[\w/]+\.py)"', (ROOT / "ui" / "nav.py").read_text("utf-8"))
+ALLOWED_IMPORTS = {"streamlit", "evalcore", "evalcore.errors", "evalcore.permissions", "ui"}
+REGISTERED = sorted(
+    set(re.findall(r'"(pages/[\w/]+\.py)"', (ROOT / "ui" / "nav.py").read_text("utf-8")))
+)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "pages").glob("*.py")), ids=lambda p: p.name)
@@ -433,3 +450,47 @@ def test_every_registered_page_starts_inside_app_py(page: str):
     calls = [n for n in body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
     assert calls, page
     assert ast.unparse(calls[0]) == "shell.require_entrypoint()", page
+
+
+# -- roles: results only once published, progress always ---------------------------------------
+@pytest.mark.parametrize("user", ["viewer", "judge"])
+def test_before_publication_others_see_progress_not_results(database, user):
+    at = run_app("overview", user=user)  # newest round 2026 is 评分中
+    assert "评审结果发布后方可查看" in texts(at.info)
+    assert not at.get("plotly_chart") and not at.dataframe
+    if user == "viewer":
+        expected = results(database)
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics[ui_text.KPI_BRANDS] == str(len(expected.brands))
+        assert metrics[ui_text.KPI_PROGRESS] == f"{expected.progress.percent:.1f}%"
+    at.switch_page(PAGES["ranking"]).run()
+    assert not at.exception
+    assert "评审结果发布后方可查看" in texts(at.info)
+    assert not at.dataframe
+
+
+def test_after_publication_a_viewer_sees_the_ranking(database):
+    at = run_app(user="viewer")
+    at.sidebar.selectbox(key="round_code").set_value("2025").run()
+    at.switch_page(PAGES["ranking"]).run()
+    assert not at.exception
+    leader = results(database, "2025").table.iloc[0]
+    assert at.dataframe[0].value.iloc[0]["品牌"] == leader["brand"]
+
+
+def test_a_judge_never_reaches_brand_detail(database):
+    at = run_app(user="judge")
+    at.sidebar.selectbox(key="round_code").set_value("2025").run()
+    at.switch_page(PAGES["brand"]).run()
+    assert not at.exception
+    assert ui_text.JUDGES_HEADER not in [h.value for h in at.subheader]
+
+
+def test_editing_session_state_grants_nothing(database):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["actor"] = {"username": "admin", "role": "admin"}
+    at.session_state["role"] = "admin"
+    at.session_state[SESSION_KEY] = "forged.value"
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == [ui_text.LOGIN_TITLE]

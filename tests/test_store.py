@@ -23,6 +23,7 @@ from evalcore.models import Branch, Brand, Judge, Round, Score, Unit
 from evalcore.rubric import default_rubric
 from evalcore.services import database as database_service
 from evalcore.store import id_map, insert_rows, read_scores
+from tests.factories import OPERATOR
 
 
 def test_migrations_match_models(engine: Engine) -> None:
@@ -42,7 +43,7 @@ def test_empty_database_gets_sample_demo(db_url: str) -> None:
 
 
 def test_round_results_same_on_both_backends(demo_engine: Engine) -> None:
-    results = services.round_results(demo_engine, round_code="2025")
+    results = services.round_results(demo_engine, actor=OPERATOR, round_code="2025")
     assert len(results.table) == 26
     assert results.table["rank"].iloc[0] == 1
     assert results.progress.percent == pytest.approx(100.0)
@@ -122,7 +123,7 @@ def test_failed_demo_reset_keeps_the_old_data(
     demo_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``demo --reset`` deletes everything first; a failure after that must undo the delete."""
-    before = services.round_results(demo_engine, round_code="2025").table
+    before = services.round_results(demo_engine, actor=OPERATOR, round_code="2025").table
     scores = _count(demo_engine, Score)
 
     def load_then_fail(conn: Any, campaign: Any) -> dict[str, int]:
@@ -134,7 +135,7 @@ def test_failed_demo_reset_keeps_the_old_data(
     with pytest.raises(RuntimeError):
         services.load_demo(demo_engine, reset=True, brands=40, judges=5)
     assert _count(demo_engine, Score) == scores
-    after = services.round_results(demo_engine, round_code="2025").table
+    after = services.round_results(demo_engine, actor=OPERATOR, round_code="2025").table
     pd.testing.assert_frame_equal(after, before)
 
 

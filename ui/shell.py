@@ -43,13 +43,18 @@ def entrypoint() -> Iterator[None]:
         _state.inside = False
 
 
+def inside_app() -> bool:
+    """Whether this run is ``app.py`` running the page (which resolved the user already)."""
+    return bool(getattr(_state, "inside", False))
+
+
 def require_entrypoint() -> None:
     """Rerun through ``app.py`` if Streamlit ran this page file on its own."""
     if getattr(_state, "inside", False) or st.session_state.get(_REROUTED):
         return
     st.session_state[_REROUTED] = True
     try:
-        st.navigation(nav.pages_for(role=None), position="hidden")
+        st.navigation(nav.every_page(), position="hidden")
     except StreamlitAPIException:
         return  # the page is the main script: page paths don't resolve, nothing to route to
     st.rerun()

@@ -11,9 +11,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from evalcore import charts, services
+from evalcore import charts, services, stats
 from evalcore.errors import EvalcoreError
-from ui import text
+from evalcore.permissions import Actor
+from ui import session, text
 
 #: Streamlit's default dataframe row height; used to size tables so short ones don't scroll.
 _ROW_PX = 35
@@ -169,3 +170,44 @@ def brand_profile(detail: services.BrandDetail, notes: list[str]) -> None:
                 low=row["dropped_low_name"] or text.PROFILE_NONE,
             )
         )
+
+
+def user_box(actor: Actor) -> None:
+    """Who is logged in, in which role; change one's password; log out (sidebar).
+
+    Also keeps the session cookie in the browser (see :mod:`ui.session`), since this box
+    is drawn on every run of every page while someone is logged in.
+    """
+    session.keep_cookie()
+    st.caption(text.SIGNED_IN_AS.format(name=md(actor.username), role=actor.role.label))
+    account, leave = st.columns(2)
+    with (
+        account.popover(text.CHANGE_PASSWORD, width="stretch"),
+        st.form("own_password", clear_on_submit=True, border=False),
+    ):
+        current = st.text_input(text.CURRENT_PASSWORD, type="password", key="own_pw_old")
+        new = st.text_input(text.NEW_PASSWORD, type="password", key="own_pw_new")
+        again = st.text_input(text.NEW_PASSWORD_AGAIN, type="password", key="own_pw_again")
+        if st.form_submit_button(text.CHANGE_PASSWORD_BUTTON, type="primary"):
+            try:
+                session.change_password(actor, current, new, again)
+            except EvalcoreError as exc:
+                show_error(exc)
+            else:
+                st.success(text.PASSWORD_CHANGED, icon=":material/check_circle:")
+    if leave.button(text.LOGOUT, icon=":material/logout:", key="logout", width="stretch"):
+        session.log_out()
+        st.rerun()
+
+
+def progress_kpis(brands: int, judges: int, progress: stats.Progress) -> None:
+    """Three KPI tiles: brands, judges, share of sheets complete."""
+    left, middle, right = st.columns(3)
+    left.metric(text.KPI_BRANDS, brands, border=True)
+    middle.metric(text.KPI_JUDGES, judges, border=True)
+    right.metric(
+        text.KPI_PROGRESS,
+        text.KPI_PROGRESS_VALUE.format(percent=progress.percent),
+        help=text.KPI_PROGRESS_HELP.format(complete=progress.complete, expected=progress.expected),
+        border=True,
+    )

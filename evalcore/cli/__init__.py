@@ -14,9 +14,19 @@ import sys
 from collections.abc import Sequence
 
 from evalcore.errors import EvalcoreError
+from evalcore.permissions import Actor
+
+#: Who the command line acts as: the server's operator, an admin recorded as source cli.
+OPERATOR = Actor.cli()
 
 #: Command modules, in the order their commands appear in ``--help``.
-COMMAND_MODULES = ("evalcore.cli.campaign",)
+COMMAND_MODULES = (
+    "evalcore.cli.campaign",
+    "evalcore.cli.excel_in",
+    "evalcore.cli.excel_out",
+    "evalcore.cli.rounds",
+    "evalcore.cli.users",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

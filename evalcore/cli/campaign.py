@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from evalcore import services
+from evalcore.cli import OPERATOR
 from evalcore.rubric import METHODS
 
 DECIMALS = 2
@@ -246,7 +247,7 @@ def cmd_rounds(args: argparse.Namespace) -> int:
     for info in rounds:
         # The counts come from the full results: exact, but a ranking per round (~0.5 s at
         # 1,000 brands). A counts-only service would make this instant.
-        results = services.round_results(engine, round_code=info.code)
+        results = services.round_results(engine, actor=OPERATOR, round_code=info.code)
         rows.append(
             [
                 info.code,
@@ -266,7 +267,9 @@ def cmd_rounds(args: argparse.Namespace) -> int:
 
 def cmd_rank(args: argparse.Namespace) -> int:
     state = _open(args)
-    results = services.round_results(state.engine, round_code=args.round, method=args.method)
+    results = services.round_results(
+        state.engine, actor=OPERATOR, round_code=args.round, method=args.method
+    )
     rows = ranking_rows(results)
     if args.format == "json":
         _emit(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from evalcore.cli import OPERATOR
 from evalcore.db import database_url, get_engine
 from evalcore.errors import InvalidInput
 from evalcore.services import exports
@@ -52,7 +53,7 @@ def _template(args: argparse.Namespace) -> int:
     path = _output_path(args.output, (".xlsx",), "评分表")
     engine = get_engine(database_url(args.db))
     data = exports.score_template(
-        engine, round_code=args.round, judge=args.judge, prefill=args.prefill
+        engine, actor=OPERATOR, round_code=args.round, judge=args.judge, prefill=args.prefill
     )
     _write(path, data)
     print(f"已生成评分表：{path}")

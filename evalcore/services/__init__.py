@@ -6,6 +6,8 @@ owns. Pages and CLI commands call these and render what comes back.
 
 from evalcore.services.database import (
     DatabaseState,
+    database_url,
+    demo_dataset,
     init_database,
     load_demo,
     open_database,
@@ -13,9 +15,12 @@ from evalcore.services.database import (
 from evalcore.services.results import (
     BrandDetail,
     RoundInfo,
+    RoundProgress,
     RoundResults,
     brand_detail,
     list_rounds,
+    round_info,
+    round_progress,
     round_results,
 )
 
@@ -23,11 +28,16 @@ __all__ = [
     "BrandDetail",
     "DatabaseState",
     "RoundInfo",
+    "RoundProgress",
     "RoundResults",
     "brand_detail",
+    "database_url",
+    "demo_dataset",
     "init_database",
     "list_rounds",
     "load_demo",
     "open_database",
+    "round_info",
+    "round_progress",
     "round_results",
 ]

@@ -9,10 +9,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from evalcore import demo
-from evalcore.db import get_engine, transaction
+from evalcore.db import database_url, get_engine, transaction
 from evalcore.errors import Conflict, InvalidInput
 from evalcore.models import AppMeta
 from evalcore.store import count_rounds
+
+__all__ = [
+    "DatabaseState",
+    "database_url",
+    "demo_dataset",
+    "init_database",
+    "load_demo",
+    "open_database",
+]
 
 
 @dataclass(frozen=True)

@@ -11,32 +11,50 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlalchemy import Engine
 
-from evalcore import stats
 from evalcore.db import transaction
 from evalcore.errors import Conflict, InvalidInput, NotFound
 from evalcore.excel.report import ReportData, write_csv, write_report
 from evalcore.excel.template import TemplateData, write_template
+from evalcore.permissions import Action, Actor, Role, require
 from evalcore.rubric import RoundSettings, Rubric
 from evalcore.services.results import RoundResults, round_results
-from evalcore.store import get_round, read_brands, read_judges, read_scores, read_sheets
+from evalcore.store import (
+    assigned_pairs,
+    get_round,
+    read_brands,
+    read_judges,
+    read_scores,
+    read_sheets,
+)
 
 
 def score_template(
-    engine: Engine, *, round_code: str, judge: str | None = None, prefill: bool = False
+    engine: Engine,
+    *,
+    actor: Actor,
+    round_code: str,
+    judge: str | int | None = None,
+    prefill: bool = False,
 ) -> bytes:
     """The 评分表 workbook of a round: every judge of the panel, or one (name or code).
 
-    Each judge gets the round's brands except those of their own unit (recusal). With
-    ``prefill``, scores and comments already stored are filled in, so the file also
-    serves as a judge's current state.
+    Each judge gets the brands assigned to them (never those they are recused from).
+    With ``prefill``, scores and comments already stored are filled in, so the file also
+    serves as a judge's current state. Admins may download any judge's sheet; a judge
+    only their own (judging is blind, so never prefilled with anyone else's scores).
     """
+    if actor.role is Role.JUDGE and actor.judge_id is not None:
+        require(actor, Action.SCORE)
+        judge = actor.judge_id
+    else:
+        require(actor, Action.IMPORT_SCORES)
     return write_template(
         template_data(engine, round_code=round_code, judge=judge, prefill=prefill)
     )
 
 
 def template_data(
-    engine: Engine, *, round_code: str, judge: str | None = None, prefill: bool = False
+    engine: Engine, *, round_code: str, judge: str | int | None = None, prefill: bool = False
 ) -> TemplateData:
     """What :func:`score_template` draws, read in one transaction."""
     with transaction(engine) as session:
@@ -45,6 +63,7 @@ def template_data(
         conn = session.connection()
         brands = read_brands(conn, rnd.id)
         judges = read_judges(conn, rnd.id)
+        pairs = assigned_pairs(conn, rnd.id)
         if judge is not None:
             judges = _pick_judge(judges, judge, round_code)
         scores = read_scores(conn, rnd.id) if prefill else None
@@ -63,15 +82,19 @@ def template_data(
         settings=RoundSettings.from_dict(settings_data),
         brands=brands,
         judges=judges,
-        pairs=stats.expected_pairs(brands, judges),
+        pairs=pairs[pairs["judge_id"].isin(judges.index)],
         scores=scores,
         comments=comments,
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 
 
-def _pick_judge(judges: pd.DataFrame, wanted: str, round_code: str) -> pd.DataFrame:
-    """The panel row whose name or code is ``wanted`` (exact, then case-insensitive)."""
+def _pick_judge(judges: pd.DataFrame, wanted: str | int, round_code: str) -> pd.DataFrame:
+    """The panel row whose id, name or code is ``wanted`` (exact, then case-insensitive)."""
+    if isinstance(wanted, int):
+        if wanted not in judges.index:
+            raise NotFound(f"您不在轮次 {round_code} 的评委名单中", judge=wanted)
+        return judges.loc[[wanted]]
     key = wanted.strip()
     hit = judges[(judges["judge"] == key) | (judges["judge_code"] == key)]
     if hit.empty:
@@ -111,6 +134,7 @@ def report_data(results: RoundResults, comments: pd.DataFrame | None = None) -> 
 def results_workbook(
     engine: Engine,
     *,
+    actor: Actor,
     round_code: str,
     method: str | None = None,
     results: RoundResults | None = None,
@@ -120,7 +144,9 @@ def results_workbook(
     A page that already holds the round's ``results`` (cached per revision) passes
     them in: only the comments are read then, and the aggregation is not redone.
     """
-    results = _results(engine, round_code, method, results)
+    results = _results(engine, actor, round_code, method, results)
+    # The workbook lists every judge's raw scores and comments (评委明细).
+    require(actor, Action.VIEW_JUDGE_SCORES, results.round.status)
     with transaction(engine) as session:
         comments = read_sheets(session.connection(), results.round.id)
     return write_report(report_data(results, comments))
@@ -129,19 +155,25 @@ def results_workbook(
 def results_csv(
     engine: Engine,
     *,
+    actor: Actor,
     round_code: str,
     method: str | None = None,
     results: RoundResults | None = None,
 ) -> bytes:
     """The 排名 table as CSV (UTF-8 with BOM, so Excel shows the Chinese correctly)."""
-    return write_csv(report_data(_results(engine, round_code, method, results)))
+    return write_csv(report_data(_results(engine, actor, round_code, method, results)))
 
 
 def _results(
-    engine: Engine, round_code: str, method: str | None, results: RoundResults | None
+    engine: Engine,
+    actor: Actor,
+    round_code: str,
+    method: str | None,
+    results: RoundResults | None,
 ) -> RoundResults:
     if results is None:
-        return round_results(engine, round_code=round_code, method=method)
+        return round_results(engine, actor=actor, round_code=round_code, method=method)
+    require(actor, Action.VIEW_RESULTS, results.round.status)
     if results.round.code != round_code or (method is not None and results.method != method):
         raise InvalidInput(
             f"传入的结果属于轮次 {results.round.code}（{results.method}），"

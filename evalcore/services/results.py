@@ -11,10 +11,18 @@ from evalcore import stats
 from evalcore.db import transaction
 from evalcore.errors import NotFound
 from evalcore.models import Round, RoundStatus
+from evalcore.permissions import Action, Actor, require
 from evalcore.ranking import ranking_table
 from evalcore.rubric import RoundSettings, Rubric
 from evalcore.scoring import Aggregation, aggregate
-from evalcore.store import get_round, read_brands, read_judges, read_scores, read_sheets
+from evalcore.store import (
+    assigned_pairs,
+    get_round,
+    read_brands,
+    read_judges,
+    read_scores,
+    read_sheets,
+)
 from evalcore.store import list_rounds as _list_rounds
 
 
@@ -64,6 +72,16 @@ class RoundResults:
 
 
 @dataclass(frozen=True)
+class RoundProgress:
+    """Counts only: brands, judges and completed sheets of a round."""
+
+    round: RoundInfo
+    brands: int
+    judges: int
+    progress: stats.Progress
+
+
+@dataclass(frozen=True)
 class BrandDetail:
     """One brand: its row in the ranking, peers, every judge's scores and comments."""
 
@@ -75,7 +93,7 @@ class BrandDetail:
 
 
 def list_rounds(engine: Engine) -> list[RoundInfo]:
-    """All rounds, newest code first."""
+    """All rounds, newest code first (names and states are not secret to any user)."""
     with transaction(engine) as session:
         return [RoundInfo.of(r) for r in _list_rounds(session)]
 
@@ -86,35 +104,83 @@ def round_info(engine: Engine, *, round_code: str) -> RoundInfo:
         return RoundInfo.of(get_round(session, round_code))
 
 
-def round_results(engine: Engine, *, round_code: str, method: str | None = None) -> RoundResults:
-    """Aggregate and rank a round: three SQL reads, then pure pandas."""
+@dataclass(frozen=True)
+class _RoundData:
+    """Everything one round's results are computed from, read in one transaction."""
+
+    info: RoundInfo
+    rubric: Rubric
+    settings: RoundSettings
+    scores: pd.DataFrame
+    brands: pd.DataFrame
+    judges: pd.DataFrame
+    expected: pd.DataFrame
+
+
+def _read_round(engine: Engine, actor: Actor, action: Action, round_code: str) -> _RoundData:
     with transaction(engine) as session:
         rnd = get_round(session, round_code)
+        require(actor, action, rnd.status)
         info = RoundInfo.of(rnd)
-        rubric = Rubric.from_dict(rnd.rubric)
-        settings = RoundSettings.from_dict(rnd.settings)
         conn = session.connection()
-        scores = read_scores(conn, info.id)
-        brands = read_brands(conn, info.id)
-        judges = read_judges(conn, info.id)
-    agg = aggregate(scores, rubric, settings, brand_ids=brands.index, method=method)
-    table = ranking_table(agg, settings, rubric, brands, judges["judge"])
+        return _RoundData(
+            info=info,
+            rubric=Rubric.from_dict(rnd.rubric),
+            settings=RoundSettings.from_dict(rnd.settings),
+            scores=read_scores(conn, info.id),
+            brands=read_brands(conn, info.id),
+            judges=read_judges(conn, info.id),
+            expected=assigned_pairs(conn, info.id),
+        )
+
+
+def round_results(
+    engine: Engine, *, actor: Actor, round_code: str, method: str | None = None
+) -> RoundResults:
+    """Aggregate and rank a round: a few SQL reads, then pure pandas.
+
+    Admins see results at any time; viewers and judges once the round is published.
+    """
+    data = _read_round(engine, actor, Action.VIEW_RESULTS, round_code)
+    agg = aggregate(
+        data.scores, data.rubric, data.settings, brand_ids=data.brands.index, method=method
+    )
+    table = ranking_table(agg, data.settings, data.rubric, data.brands, data.judges["judge"])
     return RoundResults(
-        round=info,
-        rubric=rubric,
-        settings=settings,
+        round=data.info,
+        rubric=data.rubric,
+        settings=data.settings,
         method=agg.method,
         aggregation=agg,
         table=table,
-        brands=brands,
-        judges=judges,
-        scores=scores,
-        progress=stats.progress(agg, brands, judges),
+        brands=data.brands,
+        judges=data.judges,
+        scores=data.scores,
+        progress=stats.progress(agg, data.expected),
     )
 
 
-def brand_detail(results: RoundResults, engine: Engine, *, brand_code: str) -> BrandDetail:
-    """Drill into one brand of already computed results (reads only its comments)."""
+def round_progress(engine: Engine, *, actor: Actor, round_code: str) -> RoundProgress:
+    """How far scoring has come, without any score: what viewers see before publication."""
+    data = _read_round(engine, actor, Action.VIEW_PROGRESS, round_code)
+    agg = aggregate(data.scores, data.rubric, data.settings, brand_ids=data.brands.index)
+    return RoundProgress(
+        round=data.info,
+        brands=len(data.brands),
+        judges=len(data.judges),
+        progress=stats.progress(agg, data.expected),
+    )
+
+
+def brand_detail(
+    results: RoundResults, engine: Engine, *, actor: Actor, brand_code: str
+) -> BrandDetail:
+    """Drill into one brand of already computed results (reads only its comments).
+
+    Every judge's scores and comments are shown: admins always, viewers once published,
+    judges never (judging is blind).
+    """
+    require(actor, Action.VIEW_JUDGE_SCORES, results.round.status)
     rows = results.table[results.table["brand_code"] == brand_code]
     if rows.empty:
         raise NotFound(
