@@ -167,7 +167,7 @@ def test_round_choice_survives_navigation_to_brand_detail(server, page):
     page.goto(server)
     log_in(page, "viewer", "viewer123")
     page.get_by_role("heading", name="评审总览").wait_for()
-    page.locator(".js-plotly-plot").first.wait_for()
+    page.get_by_text("评审结果发布后方可查看").wait_for()  # 2026 is still being scored
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
     page.get_by_role("option", name="2025 · 已发布").click()
     page.get_by_text("2025年度“一支部一品牌”评审（已发布）", exact=False).first.wait_for()
