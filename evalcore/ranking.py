@@ -10,6 +10,7 @@ the round's bands, then its veto rules and quotas, which say when they changed o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -20,13 +21,24 @@ from evalcore.scoring import Aggregation
 DECIMALS = 2
 
 
+Frame = TypeVar("Frame", pd.Series, pd.DataFrame)
+
+
+def round_half_up(values: Frame, decimals: int = DECIMALS) -> Frame:
+    """四舍五入, as the meeting table prints it: 14.125 -> 14.13 (pandas rounds half to
+    even, 14.12). The tiny epsilon absorbs binary noise (2.675 is stored as 2.67499...),
+    which matters because averages of half points end in .x25 and .x75 all the time."""
+    factor = 10.0**decimals
+    return np.sign(values) * np.floor(np.abs(values) * factor + 0.5 + 1e-9) / factor
+
+
 def competition_rank(frame: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
     """Rank rows by ``keys`` (all descending, rounded to 2 decimals); NaN first key: no rank.
 
     Equal key tuples share the smallest rank; the next distinct tuple skips ahead
     (1, 2, 2, 4). Independent of row order.
     """
-    rounded = frame[list(keys)].round(DECIMALS)
+    rounded = round_half_up(frame[list(keys)].astype("float64"))
     ranked = rounded[rounded[keys[0]].notna()]
     if ranked.empty:
         return pd.Series(pd.NA, index=frame.index, dtype="Int64")
@@ -40,7 +52,7 @@ def competition_rank(frame: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
 
 def grade(totals: pd.Series, bands: Sequence[GradeBand] = DEFAULT_GRADE_BANDS) -> pd.Series:
     """Map totals (rounded to 2 decimals) to grade labels; NaN totals get no grade."""
-    rounded = totals.round(DECIMALS)
+    rounded = round_half_up(totals.astype("float64"))
     conditions = [rounded >= band.min_total for band in bands]
     labels = np.select(conditions, [band.label for band in bands], default=FAIL_GRADE)
     return pd.Series(labels, index=totals.index, dtype="object").where(rounded.notna(), None)
@@ -65,7 +77,7 @@ def final_grades(table: pd.DataFrame, settings: RoundSettings, rubric: Rubric) -
     for veto in settings.vetoes:
         floor = veto.min_share * maxima[veto.criterion]
         cap = level_of[veto.max_grade]
-        hit = (table[veto.criterion].round(DECIMALS) < floor) & (level < cap)
+        hit = (round_half_up(table[veto.criterion].astype("float64")) < floor) & (level < cap)
         hit = hit.fillna(False).astype(bool)
         level[hit] = cap
         notes[hit] += (
@@ -121,7 +133,7 @@ def ranking_table(
     criteria = [c.code for c in rubric.criteria]
     table = brands.reindex(ranked.index).join(ranked)
     for col in [*criteria, "bonus", "total"]:
-        table[col] = table[col].astype("float64").round(DECIMALS)
+        table[col] = round_half_up(table[col].astype("float64"))
     names = judge_names if judge_names is not None else pd.Series(dtype="object")
     for side in ("high", "low"):
         ids = table[f"dropped_{side}"]

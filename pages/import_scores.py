@@ -16,7 +16,7 @@ from evalcore import services
 from evalcore.errors import EvalcoreError
 from evalcore.permissions import Action, Actor
 from evalcore.services import imports
-from ui import data, pickers, session, shell, views
+from ui import access, data, pickers, shell, views
 
 # -- the page's words (Chinese UI text kept together) -----------------------------------------
 TITLE = "导入评分"
@@ -223,8 +223,7 @@ def _show_history(engine: object, round_code: str, actor: Actor) -> None:
 
 
 def main() -> None:
-    shell.require_entrypoint()
-    actor = session.require(session.current_actor(), Action.IMPORT_SCORES)
+    actor = access.require(Action.IMPORT_SCORES)
     st.title(TITLE)
     if done := st.session_state.pop(DONE_KEY, None):
         st.success(done, icon=ICON_OK)
@@ -287,6 +286,7 @@ def main() -> None:
     _show_history(engine, code, actor)
 
 
+shell.require_entrypoint()
 try:
     main()
 except EvalcoreError as exc:  # app.py also catches these; the page runs alone in tests

@@ -86,6 +86,27 @@ def test_ui_goes_through_services(path: Path) -> None:
     assert offending(path, UI_FORBIDDEN) == []
 
 
+@pytest.mark.parametrize("path", sources("evalcore/cli/*.py"), ids=str)
+def test_cli_goes_through_services(path: Path) -> None:
+    """The CLI is another front end: it opens databases and acts only through services."""
+    forbidden = (*STORAGE_LIBS, "evalcore.db", "evalcore.models", "evalcore.store")
+    assert offending(path, forbidden) == []
+
+
+@pytest.mark.parametrize("path", sources("evalcore/excel/*.py"), ids=str)
+def test_excel_stays_below_services(path: Path) -> None:
+    """Readers and writers work on tables and bytes; services do the storage."""
+    forbidden = (
+        *STORAGE_LIBS,
+        "evalcore.db",
+        "evalcore.models",
+        "evalcore.store",
+        "evalcore.services",
+        "evalcore.cli",
+    )
+    assert offending(path, forbidden) == []
+
+
 def test_the_rules_see_the_code() -> None:
     """Guard against the globs silently matching nothing."""
     assert len(sources("evalcore/**/*.py")) >= 10

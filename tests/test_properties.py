@@ -7,7 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalcore.ranking import competition_rank
+from evalcore.ranking import competition_rank, round_half_up
 from evalcore.rubric import Criterion, Item, RoundSettings, Rubric
 from evalcore.scoring import aggregate
 from tests.factories import small_rubric
@@ -91,7 +91,7 @@ def test_trimming_counts_two_fewer_judges(scores) -> None:
 def test_rank_is_one_plus_number_strictly_better(totals, rnd) -> None:
     frame = pd.DataFrame({"total": totals})
     ranks = competition_rank(frame, ["total"])
-    rounded = frame["total"].round(2)
+    rounded = round_half_up(frame["total"])
     for i, total in rounded.items():
         if np.isnan(total):
             assert pd.isna(ranks[i])

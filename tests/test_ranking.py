@@ -11,6 +11,7 @@ from evalcore.ranking import (
     grade,
     rank_aggregation,
     ranking_table,
+    round_half_up,
 )
 from evalcore.rubric import GradeBand, GradeQuota, VetoRule, default_rubric
 from evalcore.scoring import aggregate
@@ -147,3 +148,15 @@ def test_veto_caps_the_grade_and_frees_the_quota() -> None:
 def test_veto_never_raises_a_grade() -> None:
     out = graded([50], [1], vetoes=(VetoRule("impact", 0.6, "合格"),))
     assert out["grade"][0] == "不合格" and out["grade_note"][0] == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "printed"),
+    [(14.125, 14.13), (14.124, 14.12), (2.675, 2.68), (89.995, 90.0), (0.005, 0.01), (7.0, 7.0)],
+)
+def test_rounding_is_half_up_as_printed(value, printed) -> None:
+    assert round_half_up(pd.Series([value])).iloc[0] == printed
+
+
+def test_a_total_that_prints_as_90_is_excellent() -> None:
+    assert grade(pd.Series([89.995])).iloc[0] == "优秀"

@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from evalcore.cli import OPERATOR
-from evalcore.db import database_url, get_engine
 from evalcore.errors import InvalidInput
-from evalcore.services import exports
+from evalcore.services import exports, init_database
 
 EXPORT_SUFFIXES = (".xlsx", ".csv")
 
@@ -51,7 +50,7 @@ def register(subparsers: Any) -> None:
 
 def _template(args: argparse.Namespace) -> int:
     path = _output_path(args.output, (".xlsx",), "评分表")
-    engine = get_engine(database_url(args.db))
+    engine = init_database(args.db)
     data = exports.score_template(
         engine, actor=OPERATOR, round_code=args.round, judge=args.judge, prefill=args.prefill
     )
@@ -62,7 +61,7 @@ def _template(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     path = _output_path(args.output, EXPORT_SUFFIXES, "评审结果")
-    engine = get_engine(database_url(args.db))
+    engine = init_database(args.db)
     build = exports.results_csv if path.suffix.lower() == ".csv" else exports.results_workbook
     _write(path, build(engine, round_code=args.round, method=args.method))
     print(f"已导出评审结果：{path}")
