@@ -203,7 +203,9 @@ def simulate_scores(campaign: Campaign, rubric: Rubric, round_code: str, seed: i
 
 
 def _leave_gaps(scores: pd.DataFrame, campaign: Campaign, seed: int) -> pd.DataFrame:
-    """An open round is unfinished: one judge is behind, another skipped one item."""
+    """An open round is unfinished: one judge is behind, another skipped one item, and the
+    demo judge account (the first judge) still has the last three brands to score on the
+    web, so a newcomer logged in as ``judge`` finds work to do."""
     rng = np.random.default_rng(seed)
     judges = campaign.judges["code"].tolist()
     brands = campaign.brands["code"].tolist()
@@ -216,6 +218,7 @@ def _leave_gaps(scores: pd.DataFrame, campaign: Campaign, seed: int) -> pd.DataF
         & (scores["brand_code"] == skipped_brand)
         & (scores["item"] == scores["item"].iloc[0])
     )
+    drop |= (scores["judge_code"] == judges[0]) & scores["brand_code"].isin(brands[-3:])
     return scores[~drop]
 
 
