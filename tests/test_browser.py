@@ -19,6 +19,7 @@ from urllib.request import urlopen
 import pytest
 
 from evalcore import services
+from evalcore.rubric import default_rubric
 from tests.conftest import ROOT, require
 from tests.factories import OPERATOR
 
@@ -177,4 +178,49 @@ def test_round_choice_survives_navigation_to_brand_detail(server, page):
     page.get_by_text("2025年度“一支部一品牌”评审（已发布）", exact=False).first.wait_for()
     page.get_by_text("高分剔除").first.wait_for()  # strip-plot legend and judge table
     page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2")
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def test_judge_scores_then_admin_locks_publishes_and_the_ranking_changes(server, page, db_url):
+    """The issue-4 journey. Runs last in this module: it publishes round 2026."""
+    engine = services.open_database(db_url).engine
+    brand = "B026"  # the demo judge (王建华) has not scored the last three brands yet
+    before = services.round_results(engine, actor=OPERATOR, round_code="2026").table
+    before_total = before.set_index("brand_code").loc[brand, "total"]
+
+    page.goto(server)
+    log_in(page, "judge", "judge123")
+    page.get_by_role("heading", name="评委打分").wait_for()
+    page.locator("[data-testid='stSelectbox']").filter(has_text="选择品牌").click()
+    page.keyboard.type(brand)  # the option list is virtualised: search, then pick
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name=brand).first.wait_for()
+    for _, item in default_rubric().scored_items():
+        if item.code.startswith("bonus."):
+            continue
+        field = page.get_by_label(f"{item.label}（0–{item.max_points:g} 分）")
+        field.fill(f"{item.max_points:g}")
+        field.press("Tab")
+    page.get_by_text("18 / 18").first.wait_for()  # every sub-indicator filled
+    page.get_by_role("button", name="提交").click()
+    page.get_by_text("已提交「").first.wait_for()
+    page.get_by_role("button", name="退出登录").click()
+
+    log_in(page, "admin", "admin123")
+    page.get_by_role("link", name="轮次管理").click()
+    for move in ("锁定", "发布"):
+        page.get_by_role("button", name=move).first.click()
+        page.get_by_text("已从「").first.wait_for()
+    page.get_by_role("link", name="排名").click()
+    page.get_by_role("heading", name="评审排名").wait_for()
+
+    after = services.round_results(engine, actor=OPERATOR, round_code="2026")
+    assert after.round.status == "published"
+    after_total = after.table.set_index("brand_code").loc[brand, "total"]
+    assert after_total != before_total  # the judge's sheet now counts
+    page.wait_for_function(
+        "value => [...document.querySelectorAll(\"[data-testid='stDataFrame'] [role='gridcell']\")]"
+        ".some(c => c.textContent.trim() === value)",
+        arg=f"{after_total:.2f}",
+    )
     assert page.locator("[data-testid='stException']").count() == 0
