@@ -111,3 +111,16 @@ def test_the_rules_see_the_code() -> None:
     """Guard against the globs silently matching nothing."""
     assert len(sources("evalcore/**/*.py")) >= 10
     assert imports_of(ROOT / "evalcore" / "store.py") >= {"sqlmodel", "pandas"}
+
+
+def test_ui_strings_are_defined_once() -> None:
+    """A second assignment to the same name in ui/text.py silently changes another page."""
+    tree = ast.parse((ROOT / "ui" / "text.py").read_text(encoding="utf-8"))
+    names = [
+        t.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name)
+    ]
+    assert sorted({n for n in names if names.count(n) > 1}) == []
