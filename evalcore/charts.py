@@ -587,3 +587,142 @@ def comments_view(comments: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {COL_JUDGE: comments["judge"], COL_COMMENT: comments["comment"]}
     ).reset_index(drop=True)
+
+
+# -- scoring progress (admin 评分进度) -----------------------------------------------------------
+#: State of one judge's sheet for one brand, as the progress matrix shows it (legend order).
+PROGRESS_LABELS: dict[str, str] = {
+    "done": "已提交",
+    "draft": "草稿",
+    "not_started": "未开始",
+    "recused": "回避",
+    "unassigned": "未分配",
+}
+PROGRESS_COLORS: dict[str, str] = {
+    "done": "#59A14F",
+    "draft": "#F28E2B",
+    "not_started": "#E15759",
+    "recused": "#9E9E9E",
+    "unassigned": "#EDEDED",
+}
+#: Above this many brands the rows get thinner and lose their labels and cell texts.
+PROGRESS_LABELLED_ROWS = 120
+_PROGRESS_MAX_PX = 3000
+
+
+def _discrete_scale(colors: Sequence[str]) -> list[list[float | str]]:
+    """A colourscale with one flat band per category 0..n-1 (z is the category index)."""
+    n = len(colors)
+    scale: list[list[float | str]] = []
+    for i, color in enumerate(colors):
+        scale += [[i / n, color], [(i + 1) / n, color]]
+    return scale
+
+
+def progress_heatmap(
+    cells: pd.DataFrame, brands: pd.DataFrame, judges: pd.DataFrame, *, n_items: int
+) -> go.Figure:
+    """Heatmap brands (rows) x judges (columns), one colour per progress state.
+
+    ``cells``: brand_id, judge_id, state (a key of :data:`PROGRESS_LABELS`), missing,
+    reason; ``brands`` indexed by brand_id with brand_code, brand, unit; ``judges``
+    indexed by judge_id with judge. The hover names the brand, the judge, the state and
+    how many of the ``n_items`` criterion items are still empty, or why a judge recuses.
+    """
+    # The colour bar reads bottom-up: give 已提交 the highest value so it sits on top.
+    states = list(reversed(PROGRESS_LABELS))
+    order = {s: i for i, s in enumerate(states)}
+    wide = cells.pivot(index="brand_id", columns="judge_id", values="state")
+    wide = wide.reindex(index=brands.index, columns=judges.index).fillna("unassigned")
+    z = wide.apply(lambda col: col.map(order)).to_numpy(dtype="float64")
+    missing = (
+        cells.pivot(index="brand_id", columns="judge_id", values="missing")
+        .reindex(index=brands.index, columns=judges.index)
+        .fillna(0)
+        .astype(int)
+    )
+    reason = (
+        cells.pivot(index="brand_id", columns="judge_id", values="reason")
+        .reindex(index=brands.index, columns=judges.index)
+        .fillna("")
+    )
+    labels = wide.apply(lambda col: col.map(PROGRESS_LABELS))
+    detail = np.where(
+        wide.isin(["draft", "not_started"]).to_numpy(),
+        "（缺 " + missing.astype(str).to_numpy(dtype=object) + f" / {n_items} 项）",
+        "",
+    )
+    detail = np.where(
+        wide.eq("recused").to_numpy(), "（" + reason.to_numpy(dtype=object) + "）", detail
+    )
+    names = np.repeat(brands["brand"].to_numpy(dtype=object)[:, None], len(judges), axis=1)
+    units = np.repeat(brands["unit"].to_numpy(dtype=object)[:, None], len(judges), axis=1)
+    n_rows = len(brands)
+    labelled = n_rows <= PROGRESS_LABELLED_ROWS
+    codes = brands["brand_code"].astype(str)
+    short = (
+        brands["brand"]
+        .astype(str)
+        .map(lambda s: s if len(s) <= LABEL_CHARS else s[: LABEL_CHARS - 1] + "…")
+    )
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=judges["judge"].astype(str).tolist(),
+            y=(codes + " " + short).tolist(),
+            zmin=-0.5,
+            zmax=len(states) - 0.5,
+            colorscale=_discrete_scale([PROGRESS_COLORS[s] for s in states]),
+            text=labels.to_numpy(dtype=object),
+            texttemplate="%{text}" if labelled and len(judges) <= 25 else None,
+            textfont={"size": 10},
+            customdata=np.dstack([names, units, labels.to_numpy(dtype=object), detail]),
+            hovertemplate=(
+                "<b>%{customdata[0]}</b>（%{customdata[1]}）<br>评委：%{x}<br>"
+                "状态：%{customdata[2]}%{customdata[3]}<extra></extra>"
+            ),
+            colorbar={
+                "title": {"text": "状态"},
+                "tickvals": list(range(len(states))),
+                "ticktext": [PROGRESS_LABELS[s] for s in states],
+                "thickness": 14,
+            },
+            xgap=2,
+            ygap=2 if labelled else 0,
+        )
+    )
+    fig.update_yaxes(autorange="reversed", type="category", showticklabels=labelled)
+    fig.update_xaxes(side="top", type="category")
+    row_px = ROW_PX if labelled else max(3, _PROGRESS_MAX_PX // max(n_rows, 1))
+    height = min(_PROGRESS_MAX_PX, max(260, row_px * n_rows + 140))
+    subtitle = None if labelled else f"共 {n_rows} 个品牌，行较多时不显示品牌名称，悬停可查看"
+    return _layout(fig, title="评分进度（评委 × 品牌）", height=height, subtitle=subtitle)
+
+
+def progress_judge_view(per_judge: pd.DataFrame) -> pd.DataFrame:
+    """Per-judge totals with Chinese headers: 应评, 已提交, 草稿, 未开始, 完成率."""
+    return pd.DataFrame(
+        {
+            "编号": per_judge["judge_code"],
+            COL_JUDGE: per_judge["judge"],
+            "应评": per_judge["expected"].astype(int),
+            PROGRESS_LABELS["done"]: per_judge["done"].astype(int),
+            PROGRESS_LABELS["draft"]: per_judge["draft"].astype(int),
+            PROGRESS_LABELS["not_started"]: per_judge["not_started"].astype(int),
+            "完成率": per_judge["percent"].astype("float64"),
+        }
+    ).reset_index(drop=True)
+
+
+def progress_missing_view(missing: pd.DataFrame, n_items: int) -> pd.DataFrame:
+    """What each judge still owes, with Chinese headers (one row per judge x brand)."""
+    return pd.DataFrame(
+        {
+            COL_JUDGE: missing["judge"],
+            COL_CODE: missing["brand_code"],
+            COL_BRAND: missing["brand"],
+            COL_UNIT: missing["unit"],
+            COL_STATUS: missing["state"].map(PROGRESS_LABELS),
+            "未填指标": missing["missing"].astype(int).astype(str) + f" / {n_items}",
+        }
+    ).reset_index(drop=True)

@@ -21,6 +21,7 @@ import json
 
 import streamlit as st
 
+from evalcore.errors import EvalcoreError, PermissionDenied
 from evalcore.permissions import Action, Actor, can
 from evalcore.services import accounts
 from ui import data, text
@@ -36,9 +37,11 @@ COOKIE_MAX_AGE = int(accounts.SESSION_MAX_AGE.total_seconds())
 def _browser_cookie() -> str | None:
     """The cookie the browser sent when this tab connected (None without a browser)."""
     try:
-        return st.context.cookies.get(COOKIE) or None
-    except Exception:  # no browser behind this run (AppTest): no cookie to read
+        value = st.context.cookies.get(COOKIE)
+    except Exception:  # no browser behind this run: no cookie to read
         return None
+    # AppTest answers with a mock object, not a string: that is no cookie either.
+    return value if isinstance(value, str) and value else None
 
 
 def _cookie_value() -> str | None:
@@ -88,6 +91,28 @@ def change_password(actor: Actor, current: str, new: str, again: str) -> None:
     accounts.change_own_password(
         data.engine(), actor=actor, cookie=_cookie_value(), current=current, new=new
     )
+
+
+#: (ok, message) of the last own-password change, for the sidebar form to show once.
+OWN_PASSWORD_OUTCOME = "own_password_outcome"
+_OWN_PASSWORD_FIELDS = ("own_pw_old", "own_pw_new", "own_pw_again")
+
+
+def change_password_from_form() -> None:
+    """``on_click`` of the sidebar form: reads and then wipes the three password fields."""
+    state = st.session_state
+    current, new, again = (state.get(key, "") for key in _OWN_PASSWORD_FIELDS)
+    for key in _OWN_PASSWORD_FIELDS:
+        state[key] = ""
+    try:
+        actor = current_actor()
+        if actor is None:
+            raise PermissionDenied(text.SESSION_EXPIRED)
+        change_password(actor, current, new, again)
+    except EvalcoreError as exc:
+        state[OWN_PASSWORD_OUTCOME] = (False, exc.message)
+    else:
+        state[OWN_PASSWORD_OUTCOME] = (True, text.PASSWORD_CHANGED)
 
 
 def keep_cookie() -> None:

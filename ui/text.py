@@ -136,6 +136,10 @@ EXPORT_CSV = "导出 CSV"
 # -- 评委打分 (pages/judge_scoring.py) -------------------------------------------------------
 SCORING_TITLE = "评委打分"
 SCORING_CAPTION = "评委：{judge}（{code}）　轮次：{round}（{status}）"
+SCORING_NOT_A_JUDGE = (
+    "只有关联了评委的评委账号可以在线打分（评审是盲评，各评委只能录入自己的评分）。"
+    "管理员请通过“导入评分”录入纸质评分表。"
+)
 SCORING_READONLY = (
     "本轮当前为「{status}」，评分表只读。只有「评分中」的轮次可以录入或修改评分；"
     "如需补录，请联系管理员。"
@@ -156,8 +160,8 @@ SCORING_COLUMNS = {
     "total": "我的总分",
 }
 SCORING_PICKER = "选择品牌"
-SCORING_OPTION = "{code} {name} · {status}"
-SCORING_OPTION_UNSAVED = " · 有未保存的修改"
+SCORING_OPTION = "{code} {name}"
+SCORING_UNSAVED_LIST = "有未保存修改的品牌：{codes}（切换品牌不会丢失已输入的内容，保存后才会记录）"
 SCORING_SUBMITTED_NOTICE = "该评分表已提交，不能再修改。如需修改，请联系管理员退回。"
 SCORING_CRITERION = "{label}：{full}　·　小计 {subtotal} / {max} 分"
 SCORING_BONUS = "加分项　·　{bonus} 分（上限 {cap} 分）"
@@ -206,7 +210,7 @@ PASSWORD_CHANGED = "密码已修改；你在其他浏览器或设备上的登录
 
 USERS_TITLE = "评委与用户"
 USERS_TABS = ("评委名单", "评审组", "用户账号")
-JUDGES_HINT = (
+JUDGE_ROSTER_HINT = (
     "直接在表格中修改；在表格末尾的空行添加新评委；勾选行首后点击右上角的删除图标可删除评委"
     "（只能删除尚无评分、未关联账号的评委）。“所在单位”决定回避：评委不评本单位的品牌，"
     "外部评委留空。修改完成后点击“保存评委名单”。"
@@ -303,9 +307,12 @@ STATUS_MEANING = {
     "published": "已发布：查看者可以看到排名和结果；设置不能再修改。",
 }
 MOVES_HEADER = "状态流转"
+ROUND_EMPTY_PANEL = (
+    "本轮目前有参评品牌 {brands} 个、评委 {judges} 名。请先在“组织与品牌”“评委与用户”"
+    "“评委分配”页添加品牌、评委并分配，再开始评分。"
+)
 MOVE_REASON = "原因（退回操作必填，记入操作日志）"
 MOVE_REASON_HELP = "解锁、撤回发布、退回筹备会改变已经公布或确定的内容，必须说明原因。"
-MOVE_NEEDS_REASON = "（需填写原因）"
 MOVE_DONE = "轮次 {code} 已从「{old}」改为「{new}」。"
 MOVE_ICONS = {
     "open": ":material/play_arrow:",
@@ -342,7 +349,9 @@ SETTINGS_UNCHANGED = "设置没有改动，未保存。"
 PREVIEW_HEADER = "等次影响预览"
 PREVIEW_CURRENT = "按当前已保存的设置："
 PREVIEW_PROPOSED = "按表单中的设置（尚未保存）："
-PREVIEW_NO_SCORES = "本轮还没有完整的评分，暂时无法预览等次；评分完成后这里会显示名额和否决规则的影响。"
+PREVIEW_NO_SCORES = (
+    "本轮还没有完整的评分，暂时无法预览等次；评分完成后这里会显示名额和否决规则的影响。"
+)
 PREVIEW_RANKED = "参与排名"
 PREVIEW_VETOED = "否决规则改变"
 PREVIEW_QUOTA = "名额限制改变"
@@ -410,7 +419,10 @@ RUBRIC_UNCHANGED = "评分细则没有改动，未保存。"
 RUBRIC_NO_ITEMS = "（无）"
 
 AUDIT_TITLE = "操作日志"
-AUDIT_HINT = "记录评分、评分细则、轮次、分配和用户的每一次修改：谁、何时、原值 → 新值、来源和原因。日志只增不改。"
+AUDIT_HINT = (
+    "记录评分、评分细则、轮次、分配和用户的每一次修改：谁、何时、原值 → 新值、来源和原因。"
+    "日志只增不改。"
+)
 AUDIT_EMPTY = (
     "还没有操作记录。创建轮次、修改设置或评分细则、导入或录入评分、管理用户后，"
     "每一次修改都会记录在这里。"
@@ -428,3 +440,146 @@ RUBRIC_NO_ROUNDS = "还没有评审轮次。请先在“轮次管理”页新建
 NO_VALUE = "—"
 USER_PICK_PLACEHOLDER = "请选择用户"
 USER_JUDGE_PLACEHOLDER = "请选择评委"
+RUBRIC_STALE = (
+    "评分细则已被他人修改（现为第 {version} 版），你的修改无法保存。"
+    "请点“放弃修改”载入最新版本后重新编辑。"
+)
+SETTINGS_STALE = (
+    "本轮设置已被他人修改，表单中仍是你打开时的设置，无法保存。请载入最新设置后重新编辑。"
+)
+SETTINGS_RELOAD = "载入最新设置（放弃表单中的修改）"
+
+
+# -- 组织与品牌, 评委分配, 评分进度 (pages/admin_roster.py, admin_assignments.py, admin_progress.py)
+ROSTER_TITLE = "组织与品牌"
+ROSTER_INTRO = (
+    "在表格中直接修改、添加（表格末行）或删除（勾选行后点右上角删除）记录，然后点“保存修改”。"
+    "保存前会检查全部修改，有任何问题都不会写入。"
+)
+ROSTER_KPI_UNITS = "单位"
+ROSTER_KPI_BRANCHES = "支部"
+ROSTER_KPI_BRANDS = "品牌"
+ROSTER_TAB_UNITS = "单位"
+ROSTER_TAB_BRANCHES = "支部"
+ROSTER_TAB_BRANDS = "品牌"
+ROSTER_TAB_ROUND = "参评品牌"
+ROSTER_TAB_IMPORT = "导入名册"
+ROSTER_NO_UNITS = "还没有单位。可在下表末行直接添加，或在“导入名册”中上传 Excel 名册一次导入。"
+ROSTER_NO_BRANCHES = "还没有支部。请先添加单位，再在下表末行添加支部；也可以导入 Excel 名册。"
+ROSTER_NO_BRANCHES_FIRST = "请先在“单位”中添加单位，然后才能添加支部。"
+ROSTER_NO_BRANDS = "还没有品牌。可在下表末行添加（须先有单位和支部），或导入 Excel 名册。"
+ROSTER_NO_BRANDS_FIRST = "请先添加单位和支部，然后才能添加品牌；也可以直接导入 Excel 名册。"
+ROSTER_SAVE = "保存修改"
+ROSTER_SAVED = "已保存{what}：新增 {added}，修改 {changed}，删除 {deleted}。"
+ROSTER_NOTHING = "没有需要保存的修改。"
+ROSTER_ISSUES = "{what}未保存：发现 {n} 处问题，请按下表修改后再保存。"
+ROSTER_COL_CODE = "编号"
+ROSTER_COL_NAME = "名称"
+ROSTER_COL_UNIT = "单位"
+ROSTER_COL_BRANCH = "支部"
+ROSTER_COL_BRAND_CODE = "品牌编号"
+ROSTER_COL_BRAND_NAME = "品牌名称"
+ROSTER_COL_SLOGAN = "口号"
+ROSTER_COL_DESCRIPTION = "简介"
+ROSTER_COL_CATEGORY = "类型"
+ROSTER_COL_BRANCHES = "支部数"
+ROSTER_COL_BRANDS = "品牌数"
+ROSTER_COL_JUDGES = "评委数"
+ROSTER_COL_ROUNDS = "参评轮次"
+ROSTER_COL_SCORED = "已有评分"
+ROSTER_COL_IN_ROUND = "参评"
+ROSTER_SCORED_HELP = "已有评分或评语的品牌不能删除"
+ROSTER_ROUND_CAPTION = (
+    "轮次 {code}（{status}）：勾选参评的品牌，然后点“保存参评品牌”。当前 {n} 个品牌参评。"
+)
+ROSTER_ROUND_LOCKED = "轮次 {code} 当前为「{status}」，参评品牌只能在「筹备」或「评分中」时调整。"
+ROSTER_ROUND_SAVE = "保存参评品牌"
+ROSTER_ROUND_ALL = "全部品牌参评"
+ROSTER_ROUND_SAVED = "已更新轮次 {code} 的参评品牌：加入 {added} 个，移出 {removed} 个。"
+ROSTER_ROUND_HINT = "新加入的品牌还没有评委，请到“评委分配”页分配评委。"
+ROSTER_ROUND_NO_BRANDS = "还没有任何品牌，请先在“品牌”中添加或导入名册。"
+ROSTER_IMPORT_TEMPLATE = "下载名册模板（含当前名册）"
+ROSTER_IMPORT_TEMPLATE_HELP = (
+    "列为 单位、支部、品牌编号、品牌名称、口号、简介、类型；编号已有的品牌会被更新，新编号会新增，"
+    "导入不会删除任何品牌。"
+)
+ROSTER_IMPORT_UPLOAD = "上传名册（.xlsx）"
+ROSTER_IMPORT_EMPTY = (
+    "请上传填好的名册。系统会先检查全部单元格，并显示将新增和修改的数量，确认后才写入。"
+)
+ROSTER_IMPORT_TOO_BIG = "文件有 {size:.1f} MB，超过 {limit} MB 的上限，请拆分后上传。"
+ROSTER_IMPORT_ISSUES = "发现 {n} 处问题，未写入任何数据。请按下表修正后重新上传。"
+ROSTER_IMPORT_NOTHING = "文件与系统中的名册完全一致，没有需要写入的内容。"
+ROSTER_IMPORT_READY = "校验通过。确认后一次性写入。"
+ROSTER_IMPORT_CHANGES = "将被修改的品牌（原值 → 新值）"
+ROSTER_IMPORT_CONFIRM = "确认导入"
+ROSTER_IMPORT_CANCEL = "取消"
+ROSTER_IMPORT_DONE = (
+    "名册已导入：新增单位 {units_new}、支部 {branches_new}、品牌 {brands_new}，"
+    "修改品牌 {brands_changed}。"
+)
+ROSTER_M_UNITS = "新增单位"
+ROSTER_M_BRANCHES = "新增支部"
+ROSTER_M_NEW = "新增品牌"
+ROSTER_M_CHANGED = "修改品牌"
+ROSTER_M_SAME = "未变品牌"
+ROSTER_TEMPLATE_FILE = "品牌名册.xlsx"
+
+ASSIGN_TITLE = "评委分配"
+ASSIGN_CAPTION = "{name}（{status}）"
+ASSIGN_LOCKED = "轮次当前为「{status}」，评委分配只能在「筹备」或「评分中」时修改，以下仅供查看。"
+ASSIGN_NO_BRANDS = "本轮还没有参评品牌。请先在“组织与品牌”页的“参评品牌”中勾选本轮参评的品牌。"
+ASSIGN_NO_JUDGES = "本轮还没有评委。请先在“评委与用户”页把评委加入本轮评委名单。"
+ASSIGN_KPI_ASSIGNED = "有效分配"
+ASSIGN_KPI_ASSIGNED_HELP = "已分配且无需回避的（评委, 品牌）组合数"
+ASSIGN_KPI_RECUSED = "本单位回避"
+ASSIGN_KPI_CONFLICTS = "申报回避"
+ASSIGN_KPI_WITHOUT = "无评委的品牌"
+ASSIGN_QUICK = "快速分配"
+ASSIGN_ALL = "全部分配"
+ASSIGN_ALL_HELP = "把本轮每位评委分配给每个参评品牌；评委所在单位的品牌和已申报回避的品牌自动跳过。"
+ASSIGN_BY_UNIT_JUDGES = "评委"
+ASSIGN_BY_UNIT_UNITS = "单位"
+ASSIGN_BY_UNIT = "按单位分配"
+ASSIGN_BY_UNIT_HELP = "把所选评委分配给所选单位的全部参评品牌（评委本单位的品牌自动跳过）。"
+ASSIGN_PICK = "请选择"
+ASSIGN_DONE = "已分配：新增 {added} 项，取消 {removed} 项。"
+ASSIGN_SKIPPED = "另有 {n} 项因回避未分配。"
+ASSIGN_NOTHING = "没有变化：所选组合都已分配（或须回避）。"
+ASSIGN_MATRIX = "分配矩阵"
+ASSIGN_MATRIX_HELP = (
+    "每行一个品牌、每列一位评委：勾选即分配，取消勾选即取消分配，然后点“保存分配”。"
+    "空白格为须回避的组合（见“回避”列），不能分配；评委已评分的组合不能取消。"
+)
+ASSIGN_SAVE = "保存分配"
+ASSIGN_COL_BLOCKED = "回避"
+ASSIGN_CONFLICTS = "回避申报"
+ASSIGN_CONFLICTS_EMPTY = "暂无评委申报回避。评委可在打分页申报，管理员也可在下方代为登记。"
+ASSIGN_COL_REASON = "原因"
+ASSIGN_COL_DECLARED_BY = "登记人"
+ASSIGN_COL_AT = "时间"
+ASSIGN_DECLARE = "代评委登记回避"
+ASSIGN_DECLARE_JUDGE = "评委"
+ASSIGN_DECLARE_BRAND = "品牌"
+ASSIGN_DECLARE_REASON = "回避原因"
+ASSIGN_DECLARE_REASON_HINT = "如：亲属在该支部任职"
+ASSIGN_DECLARE_SUBMIT = "登记回避"
+ASSIGN_DECLARED = "已登记：{judge} 对品牌 {brand} 回避。"
+ASSIGN_WITHDRAW = "撤销回避申报"
+ASSIGN_WITHDRAW_PICK = "选择要撤销的申报"
+ASSIGN_WITHDRAW_NONE = "目前没有可撤销的回避申报。"
+ASSIGN_WITHDRAWN = "已撤销 {judge} 对品牌 {brand} 的回避申报。"
+
+PROGRESS_TITLE = "评分进度"
+PROGRESS_CAPTION = "{name}（{status}）· 每份评分表须填完全部 {n} 项指标并提交才算完成"
+PROGRESS_NO_BRANDS = "本轮还没有参评品牌，暂无进度。请管理员先在“组织与品牌”页勾选参评品牌。"
+PROGRESS_NO_JUDGES = "本轮还没有评委，暂无进度。请管理员先把评委加入本轮并分配品牌。"
+PROGRESS_NO_EXPECTED = "本轮还没有分配任何评分任务。请管理员在“评委分配”页分配评委。"
+PROGRESS_KPI_EXPECTED = "应评"
+PROGRESS_KPI_EXPECTED_HELP = "已分配且无需回避的评分表份数"
+PROGRESS_KPI_PERCENT = "完成率"
+PROGRESS_PERCENT = "{percent:.1f}%"
+PROGRESS_JUDGES = "各评委进度"
+PROGRESS_MISSING = "待完成清单"
+PROGRESS_MISSING_HELP = "“未开始”为尚未录入任何评分；“草稿”为已开始但未填完全部指标或尚未提交。"
+PROGRESS_ALL_DONE = "所有评委都已提交全部评分表，没有待完成的任务。"

@@ -176,28 +176,39 @@ def user_box(actor: Actor) -> None:
     """Who is logged in, in which role; change one's password; log out (sidebar).
 
     Also keeps the session cookie in the browser (see :mod:`ui.session`), since this box
-    is drawn on every run of every page while someone is logged in.
+    is drawn on every run of every page while someone is logged in. Both buttons act in
+    their ``on_click`` callbacks, so a click counts once however the run is routed.
     """
     session.keep_cookie()
     st.caption(text.SIGNED_IN_AS.format(name=md(actor.username), role=actor.role.label))
     account, leave = st.columns(2)
     with (
         account.popover(text.CHANGE_PASSWORD, width="stretch"),
-        st.form("own_password", clear_on_submit=True, border=False),
+        st.form("own_password", border=False),
     ):
-        current = st.text_input(text.CURRENT_PASSWORD, type="password", key="own_pw_old")
-        new = st.text_input(text.NEW_PASSWORD, type="password", key="own_pw_new")
-        again = st.text_input(text.NEW_PASSWORD_AGAIN, type="password", key="own_pw_again")
-        if st.form_submit_button(text.CHANGE_PASSWORD_BUTTON, type="primary"):
-            try:
-                session.change_password(actor, current, new, again)
-            except EvalcoreError as exc:
-                show_error(exc)
+        st.text_input(text.CURRENT_PASSWORD, type="password", key="own_pw_old")
+        st.text_input(text.NEW_PASSWORD, type="password", key="own_pw_new")
+        st.text_input(text.NEW_PASSWORD_AGAIN, type="password", key="own_pw_again")
+        st.form_submit_button(
+            text.CHANGE_PASSWORD_BUTTON,
+            type="primary",
+            key="own_pw_submit",
+            on_click=session.change_password_from_form,
+        )
+        outcome = st.session_state.pop(session.OWN_PASSWORD_OUTCOME, None)
+        if outcome is not None:
+            ok, message = outcome
+            if ok:
+                st.success(message, icon=":material/check_circle:")
             else:
-                st.success(text.PASSWORD_CHANGED, icon=":material/check_circle:")
-    if leave.button(text.LOGOUT, icon=":material/logout:", key="logout", width="stretch"):
-        session.log_out()
-        st.rerun()
+                st.error(message, icon=":material/error:")
+    leave.button(
+        text.LOGOUT,
+        icon=":material/logout:",
+        key="logout",
+        width="stretch",
+        on_click=session.log_out,
+    )
 
 
 def progress_kpis(brands: int, judges: int, progress: stats.Progress) -> None:

@@ -146,6 +146,11 @@ def _utc_bound(value: date | datetime, *, end: bool) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
+def local_times(values: pd.Series) -> pd.Series:
+    """Stored (UTC) timestamps as naive wall-clock times in :func:`display_tz`."""
+    return _as_utc(values).dt.tz_convert(display_tz()).dt.tz_localize(None)
+
+
 def _as_utc(values: pd.Series) -> pd.Series:
     """SQLite hands timestamps back without a zone (they were written in UTC)."""
     stamps = pd.to_datetime(values)
@@ -308,6 +313,8 @@ def _value(key: str, value: Any, entity: str) -> str:
 def _json(value: Any) -> str:
     if isinstance(value, str):
         return value
+    if value is None or value == [] or value == {}:
+        return "无"
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
@@ -317,8 +324,7 @@ def audit_view(events: pd.DataFrame) -> pd.DataFrame:
     Columns are :data:`VIEW_HEADERS`' values; ``时间`` is a timezone-naive local
     datetime in :func:`display_tz` (spreadsheets have no time zones).
     """
-    tz = display_tz()
-    at = _as_utc(events["at"]).dt.tz_convert(tz).dt.tz_localize(None)
+    at = local_times(events["at"])
     view = pd.DataFrame(
         {
             "id": events["id"].astype("int64"),
