@@ -123,6 +123,14 @@ def get_engine(url: str | None = None) -> Engine:
         return engine
 
 
+def dispose_engine(url: str) -> None:
+    """Close and forget the cached engine for one URL (e.g. before copying its database)."""
+    with _engines_lock:
+        engine = _engines.pop(database_url(url), None)
+    if engine is not None:
+        engine.dispose()
+
+
 def dispose_engines() -> None:
     """Close every cached engine (tests, and switching databases in one process)."""
     with _engines_lock:

@@ -50,19 +50,19 @@ def trail(engine: Engine) -> list[dict]:
 
 
 def test_lifecycle_from_the_command_line_is_recorded_as_cli(
-    demo_engine: Engine, db_url: str, capsys: pytest.CaptureFixture[str]
+    demo_engine: Engine, demo_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     engine = demo_engine
-    assert run(capsys, db_url, "round", "lock", "2026") == (
+    assert run(capsys, demo_url, "round", "lock", "2026") == (
         0,
         "轮次 2026：评分中 → 已锁定（锁定），已记入操作日志。\n",
         "",
     )
-    code, out, _ = run(capsys, db_url, "round", "publish", "2026")
+    code, out, _ = run(capsys, demo_url, "round", "publish", "2026")
     assert code == 0 and "已锁定 → 已发布" in out
-    code, out, _ = run(capsys, db_url, "round", "unpublish", "2026", "--reason", "复核名次")
+    code, out, _ = run(capsys, demo_url, "round", "unpublish", "2026", "--reason", "复核名次")
     assert code == 0 and "已发布 → 已锁定" in out
-    code, out, _ = run(capsys, db_url, "round", "unlock", "2026", "--reason", "补录评分")
+    code, out, _ = run(capsys, demo_url, "round", "unlock", "2026", "--reason", "补录评分")
     assert code == 0 and status(engine, "2026") == "scoring"
     events = trail(engine)
     assert [e["action"] for e in events] == [
@@ -101,31 +101,31 @@ def test_a_move_back_without_reason_is_one_chinese_line(
 
 
 def test_impossible_move_and_unknown_round(
-    demo_engine: Engine, db_url: str, capsys: pytest.CaptureFixture[str]
+    demo_engine: Engine, demo_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(capsys, db_url, "round", "open", "2026")
+    code, out, err = run(capsys, demo_url, "round", "open", "2026")
     assert code == Conflict.exit_code and out == ""
     assert (
         err
         == "错误：当前状态为「评分中」，不能执行「开始评分」（该操作只适用于「筹备」状态的轮次）\n"
     )
-    code, _, err = run(capsys, db_url, "round", "lock", "1999")
+    code, _, err = run(capsys, demo_url, "round", "lock", "1999")
     assert code == NotFound.exit_code and "找不到评审轮次 1999" in err
     assert trail(demo_engine) == []
 
 
 def test_new_round_with_and_without_copy(
-    demo_engine: Engine, db_url: str, capsys: pytest.CaptureFixture[str]
+    demo_engine: Engine, demo_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = run(
-        capsys, db_url, "round", "new", "2027", "--name", "2027年度评审", "--copy-from", "2026"
+        capsys, demo_url, "round", "new", "2027", "--name", "2027年度评审", "--copy-from", "2026"
     )
     assert (code, err) == (0, "")
     assert out == (
         "已创建轮次 2027（2027年度评审），状态：筹备。已从轮次 2026 复制评分细则、设置、"
         "参评品牌 26 个、评委 7 名、分配 182 条。\n"
     )
-    code, out, _ = run(capsys, db_url, "round", "new", "2028", "--name", "空白轮次")
+    code, out, _ = run(capsys, demo_url, "round", "new", "2028", "--name", "空白轮次")
     assert code == 0 and "使用默认评分细则和设置" in out
     detail = rounds.round_detail(demo_engine, actor=ADMIN, round_code="2028")
     assert (detail.info.status, detail.brands, detail.judges) == ("draft", 0, 0)
@@ -134,7 +134,7 @@ def test_new_round_with_and_without_copy(
         ("round.create", "cli"),
         ("round.create", "cli"),
     ]
-    code, _, err = run(capsys, db_url, "round", "new", "2027", "--name", "重复")
+    code, _, err = run(capsys, demo_url, "round", "new", "2027", "--name", "重复")
     assert code == Conflict.exit_code and "已存在" in err
     assert len(trail(demo_engine)) == 2
 
@@ -148,7 +148,7 @@ def test_new_round_needs_a_name(sqlite_url: str, capsys: pytest.CaptureFixture[s
 
 def test_nothing_is_imported_into_a_locked_round(
     demo_engine: Engine,
-    db_url: str,
+    demo_url: str,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
@@ -157,16 +157,16 @@ def test_nothing_is_imported_into_a_locked_round(
     new = 0.5 if old != 0.5 else 1.0
     sheet = tmp_path / "scores.xlsx"
     sheet.write_bytes(xlsx({"评分": long_rows([(J, "B001", "name.concise", new)])}))
-    assert run(capsys, db_url, "round", "lock", "2026")[0] == 0
+    assert run(capsys, demo_url, "round", "lock", "2026")[0] == 0
     before = stored(demo_engine)
-    code, out, err = run(capsys, db_url, "import", str(sheet), "--round", "2026")
+    code, out, err = run(capsys, demo_url, "import", str(sheet), "--round", "2026")
     assert code != 0 and out == ""
     assert "当前为“已锁定”" in err and "未写入任何数据" in err
     assert stored(demo_engine).equals(before)
     assert [e["action"] for e in trail(demo_engine)] == ["round.lock"]
     # reopened (with a reason), the same file goes in
-    assert run(capsys, db_url, "round", "unlock", "2026", "--reason", "补录")[0] == 0
-    assert run(capsys, db_url, "import", str(sheet), "--round", "2026")[0] == 0
+    assert run(capsys, demo_url, "round", "unlock", "2026", "--reason", "补录")[0] == 0
+    assert run(capsys, demo_url, "import", str(sheet), "--round", "2026")[0] == 0
     assert value_of(demo_engine, "J01", "B001", "name.concise") == new
 
 

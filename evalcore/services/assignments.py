@@ -564,7 +564,7 @@ def _acting_judge(session: Session, actor: Actor, judge_code: str | None) -> Jud
     require(actor, Action.MANAGE_ASSIGNMENTS)
     if not judge_code:
         raise InvalidInput("请选择要登记回避的评委")
-    judge = session.scalars(select(Judge).where(Judge.code == judge_code)).first()
+    judge = session.scalars(select(Judge).where(col(Judge.code) == judge_code)).first()
     if judge is None:
         raise NotFound(f"找不到评委 {judge_code}", judge=judge_code)
     return judge

@@ -113,10 +113,10 @@ class Issue:
 def issue_table(issues: Sequence[Issue], *, cells: bool = False) -> pd.DataFrame:
     """Issues as a table to show: grid problems by row, import problems by sheet and cell."""
     if cells:
-        data = [(i.sheet, i.where, i.column, i.message) for i in issues]
-        return pd.DataFrame(data, columns=["工作表", "单元格", "列", "说明"])
-    data = [(i.where, i.column, i.message) for i in issues]
-    return pd.DataFrame(data, columns=["行", "列", "说明"])
+        by_cell = [(i.sheet, i.where, i.column, i.message) for i in issues]
+        return pd.DataFrame(by_cell, columns=["工作表", "单元格", "列", "说明"])
+    by_row = [(i.where, i.column, i.message) for i in issues]
+    return pd.DataFrame(by_row, columns=["行", "列", "说明"])
 
 
 def issues_of(exc: Exception, *, cells: bool = False) -> pd.DataFrame | None:
@@ -703,7 +703,7 @@ def _plan_brands(conn: Connection, edit: TableEdit) -> _Planned:
     plan.deletes = [int(i) for i in edit.deleted if int(i) in names.index]
     if plan.deletes:
         scored = _scored_brands(conn)
-        closed = dict(
+        closed: dict[int, str] = dict(
             conn.execute(
                 select(RoundBrand.brand_id, Round.code)
                 .join(Round, col(Round.id) == RoundBrand.round_id)
@@ -1184,7 +1184,8 @@ class _ImportPlan:
 def _next_codes(taken: Iterable[str], n: int) -> list[str]:
     """``n`` unit codes U01, U02, ... not yet taken."""
     used = set(taken)
-    out, i = [], 1
+    out: list[str] = []
+    i = 1
     while len(out) < n:
         code = f"U{i:02d}"
         if code not in used:
