@@ -46,7 +46,11 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec("pages/import_scores.py", text.PAGE_IMPORT, text.ICON_IMPORT, text.NAV_SCORING, ADMIN),
     PageSpec(
-        "pages/admin_progress.py", text.PAGE_PROGRESS, text.ICON_PROGRESS, text.NAV_SCORING, ADMIN
+        "pages/admin_progress.py",
+        text.PAGE_PROGRESS,
+        text.ICON_PROGRESS,
+        text.NAV_SCORING,
+        frozenset({Role.ADMIN, Role.VIEWER}),
     ),
     PageSpec("pages/admin_rounds.py", text.PAGE_ROUNDS, text.ICON_ROUNDS, text.NAV_ADMIN, ADMIN),
     PageSpec("pages/admin_rubric.py", text.PAGE_RUBRIC, text.ICON_RUBRIC, text.NAV_ADMIN, ADMIN),
