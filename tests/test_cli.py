@@ -170,7 +170,7 @@ def test_rounds_lists_code_name_status_and_counts(
     header, _rule, *rows, note = out.splitlines()
     assert header.split() == ["轮次", "名称", "状态", "品牌", "评委", "评分进度"]
     assert [r.split() for r in rows] == [
-        ["2026", "2026年度“一支部一品牌”评审", "评分中", "26", "7", "98%"],
+        ["2026", "2026年度“一支部一品牌”评审", "评分中", "26", "7", "96%"],
         ["2025", "2025年度“一支部一品牌”评审", "已发布", "26", "7", "100%"],
     ]
     assert "演示数据" in note

@@ -80,7 +80,8 @@ def test_real_template_filled_imports_exactly_what_was_typed(demo_engine: Engine
     assert got == typed
     # Cells typed with the value already stored stay as they were (source "demo").
     assert set(mine["source"]) == {"demo", imports.source_of(summary.id)}
-    assert summary.counts.scores_changed == (mine["source"] != "demo").sum()
+    counts = summary.counts
+    assert counts.scores_changed + counts.scores_new == (mine["source"] != "demo").sum()
     with demo_engine.connect() as conn:
         comments = dict(
             conn.execute(

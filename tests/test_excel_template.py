@@ -406,7 +406,7 @@ def test_a_prefilled_template_imports_back_without_changes(sqlite_demo: Engine) 
 
     data = exports.score_template(sqlite_demo, actor=OPERATOR, round_code=ROUND, prefill=True)
     preview = imports.preview_import(
-        sqlite_demo, round_code=ROUND, files=[("评分表.xlsx", data)], actor="test"
+        sqlite_demo, round_code=ROUND, files=[("评分表.xlsx", data)], actor=OPERATOR
     )
     assert preview.ok, preview.issue_lines()[:5]
     counts = preview.counts

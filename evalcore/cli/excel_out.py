@@ -63,7 +63,7 @@ def _export(args: argparse.Namespace) -> int:
     path = _output_path(args.output, EXPORT_SUFFIXES, "评审结果")
     engine = init_database(args.db)
     build = exports.results_csv if path.suffix.lower() == ".csv" else exports.results_workbook
-    _write(path, build(engine, round_code=args.round, method=args.method))
+    _write(path, build(engine, actor=OPERATOR, round_code=args.round, method=args.method))
     print(f"已导出评审结果：{path}")
     return 0
 
