@@ -350,3 +350,17 @@ def test_replicas_racing_on_an_empty_postgresql_load_one_demo(
     counts = _table_counts(states[0].engine)
     assert counts["round"] == 2 and counts["unit"] == 6 and counts["brand"] == 26
     assert counts["appmeta"] == 1
+
+
+def test_no_demo_once_an_operator_created_accounts(sqlite_url: str) -> None:
+    """Demo accounts have published passwords: never add them beside real ones."""
+    from evalcore.services import accounts
+    from tests.factories import OPERATOR
+
+    engine = services.init_database(sqlite_url)
+    accounts.create_user(
+        engine, actor=OPERATOR, username="boss", password="correct horse", role="admin"
+    )
+    state = services.open_database(sqlite_url)
+    assert not state.demo_loaded_now and state.demo_dataset is None
+    assert services.list_rounds(state.engine) == []

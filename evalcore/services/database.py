@@ -11,7 +11,7 @@ from sqlmodel import select
 from evalcore import demo
 from evalcore.db import database_url, get_engine, transaction
 from evalcore.errors import Conflict, InvalidInput
-from evalcore.models import AppMeta
+from evalcore.models import AppMeta, User
 from evalcore.store import count_rounds
 
 __all__ = [
@@ -49,7 +49,9 @@ def open_database(url: str | None = None, *, seed_demo: bool = True) -> Database
     if seed_demo:
         try:
             with transaction(engine) as session:
-                if count_rounds(session) == 0:
+                # An operator who created accounts first (CLI) gets no demo: its accounts
+                # have published passwords.
+                if count_rounds(session) == 0 and session.exec(select(User.id)).first() is None:
                     demo.load_campaign(session.connection(), demo.sample_campaign())
                     loaded = True
         except IntegrityError:
