@@ -198,7 +198,13 @@ def test_judge_scores_then_admin_locks_publishes_and_the_ranking_changes(server,
     for _, item in default_rubric().scored_items():
         if item.code.startswith("bonus."):
             continue
-        field = page.get_by_label(f"{item.label}（0–{item.max_points:g} 分）")
+        label = f"{item.label}（0–{item.max_points:g} 分）"
+        # While a rerun repaints, Streamlit may briefly show the old input beside the new.
+        page.wait_for_function(
+            'label => document.querySelectorAll(`input[aria-label="${label}"]`).length === 1',
+            arg=label,
+        )
+        field = page.get_by_label(label)
         field.fill(f"{item.max_points:g}")
         field.press("Tab")
     page.get_by_text("18 / 18").first.wait_for()  # every sub-indicator filled
