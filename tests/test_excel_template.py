@@ -414,3 +414,6 @@ def test_a_prefilled_template_imports_back_without_changes(sqlite_demo: Engine) 
     assert counts.scores_unchanged == len(
         services.round_results(sqlite_demo, actor=OPERATOR, round_code=ROUND).scores
     )
+    # comments too: full-width punctuation (，。“”) is the judge's text, not noise to fold
+    assert (counts.comments_new, counts.comments_changed) == (0, 0)
+    assert counts.comments_unchanged > 0

@@ -118,6 +118,18 @@ def clean_text(value: object) -> str:
     return unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE).strip()
 
 
+def comment_text(value: object) -> str:
+    """A comment as its judge wrote it: only zero-width characters and edge spaces go.
+
+    Not NFKC, unlike names and scores: it would turn the judge's full-width
+    punctuation (，：（）) into ASCII, so a template read back would "change" every
+    comment. Edges are trimmed as the web form trims them.
+    """
+    if value is None:
+        return ""
+    return str(value).translate(_INVISIBLE).strip()
+
+
 def fold_key(value: object) -> str:
     """A name or code as looked up: cleaned, inner spaces removed, case-folded."""
     return re.sub(r"\s+", "", clean_text(value)).casefold()
@@ -655,7 +667,7 @@ class _Checker:
         keep = np.flatnonzero(~_blank(enc))
         if not len(keep):
             return _empty_comments()
-        texts = enc.take([clean_text(u) for u in enc.uniques], "")
+        texts = enc.take([comment_text(u) for u in enc.uniques], "")
         return _frame(
             len(keep),
             row=rows[keep],
