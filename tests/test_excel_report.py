@@ -223,6 +223,22 @@ def test_public_list_is_ready_to_print(workbook: bytes, results: services.RoundR
     assert ws.page_setup.orientation == "portrait" and int(ws.page_setup.paperSize) == 9
 
 
+def test_long_names_get_rows_tall_enough_to_print_whole(workbook: bytes) -> None:
+    """Spreadsheets do not grow rows when they open a file: the report sets the height."""
+    wb = load(workbook)
+    two_lines = 2 * 11 * 1.2  # points: two lines of 11-point text, at the least
+    for name, first, column in ((report.PUBLIC_SHEET, 4, 2), (report.RANKING_SHEET, 2, 3)):
+        ws = wb[name]
+        for r in range(first, ws.max_row + 1):
+            brand = ws.cell(r, column).value
+            height = ws.row_dimensions[r].height
+            if len(brand) > 16:  # longer than the name column holds on one line
+                assert height is not None and height >= two_lines, (name, brand, height)
+            texts = [c.value for c in ws[r] if isinstance(c.value, str)]
+            if all(len(t) <= 8 for t in texts):  # every text fits on one line
+                assert height is None, (name, texts, height)
+
+
 def test_number_formats_frozen_panes_autofilter(workbook: bytes) -> None:
     wb = load(workbook)
     ws = wb[report.RANKING_SHEET]

@@ -369,8 +369,10 @@ def detail_columns(data: ReportData) -> dict[str, np.ndarray]:
     complete = np.where(found, rows["complete"].to_numpy(dtype=bool)[at], False)
     total = np.where(found, rows["total"].to_numpy(dtype="float64")[at], np.nan)
     dropped = np.where(found, rows["dropped"].to_numpy(dtype=object)[at], "")
-    counted = np.where(
-        complete, pd.Series(dropped).map(COUNTED_LABELS).fillna("计入").to_numpy(), NOT_COUNTED
+    counted = np.select(
+        [~complete, dropped == "high", dropped == "low"],
+        [NOT_COUNTED, COUNTED_LABELS["high"], COUNTED_LABELS["low"]],
+        COUNTED_LABELS[""],
     )
     comment_at = pd.Index(comment_b * stride + comment_j).get_indexer(keys)
     comment = np.where(
