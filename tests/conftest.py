@@ -1,6 +1,6 @@
 """Shared fixtures: databases on SQLite and the real PostgreSQL, demo-filled engines.
 
-Outside CI a test may skip for lack of PostgreSQL or Chromium; with ``CI`` set (as
+Outside CI a test may skip for lack of PostgreSQL, Chromium or LibreOffice; with ``CI`` set (as
 ``.ci/run`` runs) a missing service fails the run instead, so those tests really run.
 """
 
