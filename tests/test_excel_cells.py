@@ -129,6 +129,11 @@ def test_missing_values_are_blank_cells_that_keep_their_format() -> None:
     assert len(cells) == 6  # blank, yet styled
 
 
+def test_a_text_column_may_hold_numbers_and_missing_values() -> None:
+    data = one_column([7, 2.5, "七", None, np.nan, 7])
+    assert calamine_rows(data) == [["7"], ["2.5"], ["七"], [""], [""], ["7"]]
+
+
 @pytest.mark.parametrize("value", [0.1 + 0.2, -0.0, 1e-300, 123456789.125, -7.5, 2**53 + 0.0])
 def test_numbers_are_written_exactly(value: float) -> None:
     book = BookWriter()
