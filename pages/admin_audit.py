@@ -11,10 +11,9 @@ from datetime import date
 import streamlit as st
 
 from evalcore.permissions import Action
-from evalcore.services import audit
+from evalcore.services import audit, exports
 from ui import data, session, shell, text, views
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_KEY = "audit_export"
 HEADERS = audit.VIEW_HEADERS
 
@@ -78,7 +77,7 @@ st.download_button(
     text.AUDIT_EXPORT,
     data=st.session_state[EXPORT_KEY][1],
     file_name=text.AUDIT_FILE,
-    mime=XLSX_MIME,
+    mime=exports.XLSX_MIME,
     icon=":material/download:",
     on_click="ignore",
     key="audit_download",

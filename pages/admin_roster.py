@@ -16,7 +16,7 @@ import streamlit as st
 
 from evalcore.errors import EvalcoreError
 from evalcore.permissions import Action
-from evalcore.services import roster
+from evalcore.services import exports, roster
 from ui import data, pickers, session, shell, text, views
 
 shell.require_entrypoint()
@@ -266,7 +266,7 @@ with tab_import:
         text.ROSTER_IMPORT_TEMPLATE,
         data=roster.roster_template(engine, actor=actor),
         file_name=text.ROSTER_TEMPLATE_FILE,
-        mime=roster.XLSX_MIME,
+        mime=exports.XLSX_MIME,
         icon=":material/download:",
         help=text.ROSTER_IMPORT_TEMPLATE_HELP,
         on_click="ignore",

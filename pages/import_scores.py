@@ -15,54 +15,8 @@ import streamlit as st
 from evalcore import services
 from evalcore.errors import EvalcoreError
 from evalcore.permissions import Action, Actor
-from evalcore.services import imports
-from ui import access, data, pickers, shell, views
-
-# -- the page's words (Chinese UI text kept together) -----------------------------------------
-TITLE = "导入评分"
-ROUND_LABEL = "导入到轮次"
-ROUND_OPTION = "{code} · {status}"
-ROUND_CLOSED = "轮次 {code} 当前为“{status}”，只有“评分中”的轮次可以导入评分；可以先上传预检。"
-NO_ROUNDS = "数据库中还没有评审轮次。请先创建轮次并设置品牌和评委，再导入评分。"
-TEMPLATE_HEADER = "1. 下载评分模板"
-TEMPLATE_BUTTON = "下载 {code} 评分模板（全部评委）"
-TEMPLATE_MISSING = "评分模板下载暂不可用（模板功能尚未安装）；也可按说明自行制作长表后上传。"
-TEMPLATE_HELP = (
-    "模板每位评委一张工作表。也可上传长表：列为 评委、品牌编号（或品牌名称）、指标、得分，"
-    "可选 评语；指标可写名称、“一级指标-二级指标”或编码。空单元格视为未评，不会按 0 分导入。"
-)
-UPLOAD_HEADER = "2. 上传并预检"
-UPLOAD_LABEL = "评分表文件（可多选）"
-UPLOAD_EMPTY = (
-    "请上传填好的评分表（.xlsx、.xlsm、.xls 或 .ods），系统会先校验全部单元格再决定是否写入。"
-)
-TOO_BIG = "文件“{name}”有 {size:.1f} MB，超过 {limit} MB 的上限，请拆分后上传。"
-READING = "正在读取评分表…"
-METRIC_NEW = "新增评分"
-METRIC_CHANGED = "修改评分"
-METRIC_UNCHANGED = "未变评分"
-METRIC_ISSUES = "问题"
-COMMENTS_CAPTION = "评语：新增 {new}，修改 {changed}，未变 {unchanged}。"
-ISSUES_FOUND = "发现 {n} 处问题，未写入任何数据。请按下表修正后重新上传。"
-ANNOTATED = "下载标注问题的“{name}”"
-ANNOTATED_HELP = "问题单元格已标红并加批注；第一张工作表列出全部问题。"
-NOTHING_TO_DO = "文件与系统中的评分完全一致，没有需要写入的内容。"
-CHANGES_HEADER = "将被修改的评分（原值 → 新值）"
-COMMENT_CHANGES_HEADER = "将被修改的评语"
-READY = (
-    "校验通过：将新增 {new} 条、修改 {changed} 条评分。确认后一次性写入，可在下方导入记录中撤销。"
-)
-CONFIRM = "确认导入"
-CANCEL = "取消"
-DONE = "已导入（导入编号 {id}）：{summary}"
-HISTORY_HEADER = "3. 导入记录"
-NO_HISTORY = "本轮还没有导入记录。上传评分表并确认导入后，会在这里列出，并可整体撤销。"
-REVERT_PICK = "撤销哪一次导入"
-REVERT_BUTTON = "撤销所选导入"
-REVERT_ASK = "确定撤销导入 {id}（{files}）？改动过的评分将恢复原值，新增的评分将被删除。"
-REVERT_CONFIRM = "确认撤销"
-REVERTED = "已撤销导入 {id}。"
-NOTHING_TO_REVERT = "没有可撤销的导入。"
+from evalcore.services import exports, imports
+from ui import access, data, pickers, shell, text, views
 
 ICON_UPLOAD = ":material/upload_file:"
 ICON_DOWNLOAD = ":material/download:"
@@ -72,7 +26,6 @@ ICON_UNDO = ":material/undo:"
 ICON_CANCEL = ":material/close:"
 ICON_WARNING = ":material/warning:"
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_MB = 20  # as .streamlit/config.toml maxUploadSize; the browser check is not enough
 
 PREVIEW_KEY, PREVIEW_ID_KEY = "import_preview", "import_preview_id"
@@ -91,21 +44,16 @@ def _round_index(rounds: list[services.RoundInfo]) -> int:
 
 def _template_button(engine: object, round_info: services.RoundInfo, actor: Actor) -> None:
     """The template, built once per round revision (downloads need their bytes up front)."""
-    try:
-        from evalcore.services import exports
-    except ImportError:
-        st.caption(TEMPLATE_MISSING)
-        return
     key = ("import_template", round_info.code, round_info.revision)
     if key not in st.session_state:
         st.session_state[key] = exports.score_template(
             engine, actor=actor, round_code=round_info.code
         )
     st.download_button(
-        TEMPLATE_BUTTON.format(code=round_info.code),
+        text.IMPORT_TEMPLATE_BUTTON.format(code=round_info.code),
         data=st.session_state[key],
         file_name=f"{round_info.code}评分表.xlsx",
-        mime=XLSX_MIME,
+        mime=exports.XLSX_MIME,
         icon=ICON_DOWNLOAD,
         on_click="ignore",
     )
@@ -119,7 +67,7 @@ def _preview(engine: object, round_code: str, actor: Actor, uploads: list) -> im
         digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
     preview_id = f"{round_code}|{actor.username}|{digest.hexdigest()}"
     if st.session_state.get(PREVIEW_ID_KEY) != preview_id:
-        bar = st.progress(0.0, text=READING)
+        bar = st.progress(0.0, text=text.IMPORT_READING)
         preview = imports.preview_import(
             engine,
             round_code=round_code,
@@ -140,7 +88,7 @@ def _forget_preview() -> None:
 
 
 def _show_issues(preview: imports.ImportPreview) -> None:
-    st.error(ISSUES_FOUND.format(n=len(preview.issues)), icon=ICON_ERROR)
+    st.error(text.IMPORT_ISSUES_FOUND.format(n=len(preview.issues)), icon=ICON_ERROR)
     st.dataframe(preview.issue_table(), hide_index=True, key="import_issues")
     for upload in preview.files:
         if not (preview.issues["file"] == upload.name).any():
@@ -150,12 +98,12 @@ def _show_issues(preview: imports.ImportPreview) -> None:
             st.session_state[key] = imports.annotated_workbook(preview, upload.name)
         name, content = st.session_state[key]
         st.download_button(
-            ANNOTATED.format(name=upload.name),
+            text.IMPORT_ANNOTATED.format(name=upload.name),
             data=content,
             file_name=name,
-            mime=XLSX_MIME,
+            mime=exports.XLSX_MIME,
             icon=ICON_DOWNLOAD,
-            help=ANNOTATED_HELP,
+            help=text.IMPORT_ANNOTATED_HELP,
             on_click="ignore",
             key=f"annotated_{upload.name}",
         )
@@ -164,116 +112,129 @@ def _show_issues(preview: imports.ImportPreview) -> None:
 def _show_ready(engine: object, preview: imports.ImportPreview, actor: Actor) -> None:
     counts = preview.counts
     if not preview.has_changes:
-        st.info(NOTHING_TO_DO, icon=ICON_OK)
+        st.info(text.IMPORT_NOTHING_TO_DO, icon=ICON_OK)
         return
-    st.success(READY.format(new=counts.scores_new, changed=counts.scores_changed), icon=ICON_OK)
+    st.success(
+        text.IMPORT_READY.format(new=counts.scores_new, changed=counts.scores_changed), icon=ICON_OK
+    )
     if counts.scores_changed:
-        st.markdown(f"**{CHANGES_HEADER}**")
+        st.markdown(f"**{text.IMPORT_CHANGES_HEADER}**")
         st.dataframe(preview.changes, hide_index=True, key="import_changes")
     if counts.comments_changed:
-        st.markdown(f"**{COMMENT_CHANGES_HEADER}**")
+        st.markdown(f"**{text.IMPORT_COMMENT_CHANGES_HEADER}**")
         st.dataframe(preview.comment_changes, hide_index=True, key="import_comment_changes")
     confirm, cancel = st.columns(2)
-    if confirm.button(CONFIRM, type="primary", icon=ICON_UPLOAD, key="import_confirm"):
+    if confirm.button(text.IMPORT_CONFIRM, type="primary", icon=ICON_UPLOAD, key="import_confirm"):
         summary = imports.commit_import(engine, preview=preview, actor=actor)
         st.cache_data.clear()  # results caches also key on the round revision, bumped here
-        st.session_state[DONE_KEY] = DONE.format(id=summary.id, summary=summary.counts.summary())
+        st.session_state[DONE_KEY] = text.IMPORT_DONE.format(
+            id=summary.id, summary=summary.counts.summary()
+        )
         _forget_preview()
         st.rerun()
-    if cancel.button(CANCEL, icon=ICON_CANCEL, key="import_cancel"):
+    if cancel.button(text.IMPORT_CANCEL, icon=ICON_CANCEL, key="import_cancel"):
         _forget_preview()
         st.rerun()
 
 
 def _show_history(engine: object, round_code: str, actor: Actor) -> None:
-    st.subheader(HISTORY_HEADER)
+    st.subheader(text.IMPORT_HISTORY_HEADER)
     history = imports.import_history(engine, round_code=round_code, actor=actor)
     if not history:
-        views.empty(NO_HISTORY)
+        views.empty(text.IMPORT_NO_HISTORY)
         return
     st.dataframe([h.row() for h in history], hide_index=True, key="import_history")
     revertible = {h.id: h for h in history if h.revertible}
     if not revertible:
-        st.caption(NOTHING_TO_REVERT)
+        st.caption(text.IMPORT_NOTHING_TO_REVERT)
         return
     picked = st.selectbox(
-        REVERT_PICK,
+        text.IMPORT_REVERT_PICK,
         list(revertible),
         format_func=lambda i: f"{i} · {revertible[i].file_names} · {revertible[i].actor}",
         key="import_revert_pick",
     )
-    if st.button(REVERT_BUTTON, icon=ICON_UNDO, key="import_revert_ask"):
+    if st.button(text.IMPORT_REVERT_BUTTON, icon=ICON_UNDO, key="import_revert_ask"):
         st.session_state[REVERT_KEY] = picked
     asked = st.session_state.get(REVERT_KEY)
     if asked in revertible:
         st.warning(
-            REVERT_ASK.format(id=asked, files=revertible[asked].file_names), icon=ICON_WARNING
+            text.IMPORT_REVERT_ASK.format(id=asked, files=revertible[asked].file_names),
+            icon=ICON_WARNING,
         )
         yes, no = st.columns(2)
-        if yes.button(REVERT_CONFIRM, type="primary", icon=ICON_UNDO, key="import_revert_yes"):
+        if yes.button(
+            text.IMPORT_REVERT_CONFIRM, type="primary", icon=ICON_UNDO, key="import_revert_yes"
+        ):
             st.session_state.pop(REVERT_KEY, None)
             imports.revert_import(engine, import_id=asked, actor=actor)
             st.cache_data.clear()
-            st.session_state[DONE_KEY] = REVERTED.format(id=asked)
+            st.session_state[DONE_KEY] = text.IMPORT_REVERTED.format(id=asked)
             _forget_preview()
             st.rerun()
-        if no.button(CANCEL, icon=ICON_CANCEL, key="import_revert_no"):
+        if no.button(text.IMPORT_CANCEL, icon=ICON_CANCEL, key="import_revert_no"):
             st.session_state.pop(REVERT_KEY, None)
             st.rerun()
 
 
 def main() -> None:
     actor = access.require(Action.IMPORT_SCORES)
-    st.title(TITLE)
+    st.title(text.IMPORT_TITLE)
     if done := st.session_state.pop(DONE_KEY, None):
         st.success(done, icon=ICON_OK)
     engine = data.engine()
     rounds = services.list_rounds(engine)
     if not rounds:
-        views.empty(NO_ROUNDS)
+        views.empty(text.IMPORT_NO_ROUNDS)
         return
     by_code = {r.code: r for r in rounds}
     code = st.selectbox(
-        ROUND_LABEL,
+        text.IMPORT_ROUND_LABEL,
         list(by_code),
         index=_round_index(rounds),
-        format_func=lambda c: ROUND_OPTION.format(code=c, status=by_code[c].status_label),
+        format_func=lambda c: text.IMPORT_ROUND_OPTION.format(
+            code=c, status=by_code[c].status_label
+        ),
         key="import_round",
     )
     info = by_code[code]
     if info.status != "scoring":
-        st.warning(ROUND_CLOSED.format(code=code, status=info.status_label), icon=ICON_WARNING)
+        st.warning(
+            text.IMPORT_ROUND_CLOSED.format(code=code, status=info.status_label), icon=ICON_WARNING
+        )
 
-    st.subheader(TEMPLATE_HEADER)
-    st.caption(TEMPLATE_HELP)
+    st.subheader(text.IMPORT_TEMPLATE_HEADER)
+    st.caption(text.IMPORT_TEMPLATE_HELP)
     _template_button(engine, info, actor)
 
-    st.subheader(UPLOAD_HEADER)
+    st.subheader(text.IMPORT_UPLOAD_HEADER)
     uploads = st.file_uploader(
-        UPLOAD_LABEL,
+        text.IMPORT_UPLOAD_LABEL,
         type=["xlsx", "xlsm", "xls", "ods"],
         accept_multiple_files=True,
         key=f"import_files_{st.session_state.get(UPLOADER_GEN_KEY, 0)}",
     )
     if not uploads:
-        views.empty(UPLOAD_EMPTY)
+        views.empty(text.IMPORT_UPLOAD_EMPTY)
     else:
         too_big = [u for u in uploads if u.size > MAX_MB * 1024 * 1024]
         for upload in too_big:
             st.error(
-                TOO_BIG.format(name=upload.name, size=upload.size / 2**20, limit=MAX_MB),
+                text.IMPORT_TOO_BIG.format(
+                    name=upload.name, size=upload.size / 2**20, limit=MAX_MB
+                ),
                 icon=ICON_ERROR,
             )
         if not too_big:
             preview = _preview(engine, code, actor, uploads)
             counts = preview.counts
             cols = st.columns(4)
-            cols[0].metric(METRIC_NEW, counts.scores_new)
-            cols[1].metric(METRIC_CHANGED, counts.scores_changed)
-            cols[2].metric(METRIC_UNCHANGED, counts.scores_unchanged)
-            cols[3].metric(METRIC_ISSUES, len(preview.issues))
+            cols[0].metric(text.IMPORT_METRIC_NEW, counts.scores_new)
+            cols[1].metric(text.IMPORT_METRIC_CHANGED, counts.scores_changed)
+            cols[2].metric(text.IMPORT_METRIC_UNCHANGED, counts.scores_unchanged)
+            cols[3].metric(text.IMPORT_METRIC_ISSUES, len(preview.issues))
             st.caption(
-                COMMENTS_CAPTION.format(
+                text.IMPORT_COMMENTS_CAPTION.format(
                     new=counts.comments_new,
                     changed=counts.comments_changed,
                     unchanged=counts.comments_unchanged,

@@ -13,8 +13,6 @@ from evalcore.permissions import Action, Actor
 from evalcore.services import exports
 from ui import access, data, text
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 @st.cache_resource(max_entries=16, show_spinner="正在生成导出文件…")
 def _files(
@@ -55,7 +53,7 @@ def export_buttons(user: Actor, results: services.RoundResults) -> None:
             text.EXPORT_XLSX,
             workbook,
             file_name=f"{stem}.xlsx",
-            mime=XLSX_MIME,
+            mime=exports.XLSX_MIME,
             on_click="ignore",
             icon=":material/table_view:",
             key="export_xlsx",

@@ -583,3 +583,50 @@ PROGRESS_JUDGES = "各评委进度"
 PROGRESS_MISSING = "待完成清单"
 PROGRESS_MISSING_HELP = "“未开始”为尚未录入任何评分；“草稿”为已开始但未填完全部指标或尚未提交。"
 PROGRESS_ALL_DONE = "所有评委都已提交全部评分表，没有待完成的任务。"
+
+# -- 导入评分 (pages/import_scores.py) ----------------------------------------------------
+IMPORT_TITLE = "导入评分"
+IMPORT_ROUND_LABEL = "导入到轮次"
+IMPORT_ROUND_OPTION = "{code} · {status}"
+IMPORT_ROUND_CLOSED = (
+    "轮次 {code} 当前为“{status}”，只有“评分中”的轮次可以导入评分；可以先上传预检。"
+)
+IMPORT_NO_ROUNDS = "数据库中还没有评审轮次。请先创建轮次并设置品牌和评委，再导入评分。"
+IMPORT_TEMPLATE_HEADER = "1. 下载评分模板"
+IMPORT_TEMPLATE_BUTTON = "下载 {code} 评分模板（全部评委）"
+IMPORT_TEMPLATE_HELP = (
+    "模板每位评委一张工作表。也可上传长表：列为 评委、品牌编号（或品牌名称）、指标、得分，"
+    "可选 评语；指标可写名称、“一级指标-二级指标”或编码。空单元格视为未评，不会按 0 分导入。"
+)
+IMPORT_UPLOAD_HEADER = "2. 上传并预检"
+IMPORT_UPLOAD_LABEL = "评分表文件（可多选）"
+IMPORT_UPLOAD_EMPTY = (
+    "请上传填好的评分表（.xlsx、.xlsm、.xls 或 .ods），系统会先校验全部单元格再决定是否写入。"
+)
+IMPORT_TOO_BIG = "文件“{name}”有 {size:.1f} MB，超过 {limit} MB 的上限，请拆分后上传。"
+IMPORT_READING = "正在读取评分表…"
+IMPORT_METRIC_NEW = "新增评分"
+IMPORT_METRIC_CHANGED = "修改评分"
+IMPORT_METRIC_UNCHANGED = "未变评分"
+IMPORT_METRIC_ISSUES = "问题"
+IMPORT_COMMENTS_CAPTION = "评语：新增 {new}，修改 {changed}，未变 {unchanged}。"
+IMPORT_ISSUES_FOUND = "发现 {n} 处问题，未写入任何数据。请按下表修正后重新上传。"
+IMPORT_ANNOTATED = "下载标注问题的“{name}”"
+IMPORT_ANNOTATED_HELP = "问题单元格已标红并加批注；第一张工作表列出全部问题。"
+IMPORT_NOTHING_TO_DO = "文件与系统中的评分完全一致，没有需要写入的内容。"
+IMPORT_CHANGES_HEADER = "将被修改的评分（原值 → 新值）"
+IMPORT_COMMENT_CHANGES_HEADER = "将被修改的评语"
+IMPORT_READY = (
+    "校验通过：将新增 {new} 条、修改 {changed} 条评分。确认后一次性写入，可在下方导入记录中撤销。"
+)
+IMPORT_CONFIRM = "确认导入"
+IMPORT_CANCEL = "取消"
+IMPORT_DONE = "已导入（导入编号 {id}）：{summary}"
+IMPORT_HISTORY_HEADER = "3. 导入记录"
+IMPORT_NO_HISTORY = "本轮还没有导入记录。上传评分表并确认导入后，会在这里列出，并可整体撤销。"
+IMPORT_REVERT_PICK = "撤销哪一次导入"
+IMPORT_REVERT_BUTTON = "撤销所选导入"
+IMPORT_REVERT_ASK = "确定撤销导入 {id}（{files}）？改动过的评分将恢复原值，新增的评分将被删除。"
+IMPORT_REVERT_CONFIRM = "确认撤销"
+IMPORT_REVERTED = "已撤销导入 {id}。"
+IMPORT_NOTHING_TO_REVERT = "没有可撤销的导入。"

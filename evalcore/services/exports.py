@@ -27,6 +27,9 @@ from evalcore.store import (
     read_sheets,
 )
 
+#: What every .xlsx we hand out is served as (downloads of templates, reports, exports).
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 
 def score_template(
     engine: Engine,

@@ -991,7 +991,6 @@ IMPORT_HEADERS: dict[str, tuple[str, ...]] = {
     "category": ("类型", "品牌类型", "类别"),
 }
 REQUIRED_IMPORT = ("unit", "branch", "code", "name")
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _NUMERIC_CODE = re.compile(r"^(\d+)\.0+$")
 
 
