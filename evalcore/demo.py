@@ -37,6 +37,7 @@ from evalcore.models import (
     Unit,
     User,
     UserSession,
+    table_of,
     utcnow,
 )
 from evalcore.rubric import RoundSettings, Rubric, default_rubric
@@ -239,7 +240,7 @@ def _sheet_comments(
 def clear_all(conn: Connection) -> None:
     """Delete every row of every table (``demo --reset``); the schema stays."""
     for table in ALL_TABLES:
-        conn.execute(delete(table.__table__))
+        conn.execute(delete(table_of(table)))
 
 
 def load_campaign(conn: Connection, campaign: Campaign) -> dict[str, int]:
@@ -254,7 +255,7 @@ def load_campaign(conn: Connection, campaign: Campaign) -> dict[str, int]:
         [{"unit_id": unit_ids[u], "name": b} for u, b in branches.itertuples(index=False)],
     )
     branch_ids = {
-        (unit_id, name): bid for bid, unit_id, name in conn.execute(Branch.__table__.select()).all()
+        (unit_id, name): bid for bid, unit_id, name in conn.execute(table_of(Branch).select()).all()
     }
     brand_rows = campaign.brands.assign(
         branch_id=[

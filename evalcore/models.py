@@ -8,9 +8,9 @@ round because every round may change them and they are read whole.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, Table, UniqueConstraint, inspect
 from sqlmodel import Field, SQLModel
 
 from evalcore.lifecycle import ROUND_STATUS_LABELS, RoundStatus  # noqa: F401  (re-exported)
@@ -18,6 +18,11 @@ from evalcore.lifecycle import ROUND_STATUS_LABELS, RoundStatus  # noqa: F401  (
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A ``table=True`` model's ``__table__`` as a ``Table``: SQLModel does not type it."""
+    return cast(Table, inspect(model).local_table)
 
 
 def _ts(**kwargs: Any) -> Any:

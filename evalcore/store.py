@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, func, insert
-from sqlmodel import Session, select
+from sqlalchemy import select as select_columns
+from sqlmodel import Session, SQLModel, col, select
 
 from evalcore.errors import NotFound
 from evalcore.models import (
@@ -27,6 +28,7 @@ from evalcore.models import (
     Score,
     ScoreSheet,
     Unit,
+    table_of,
 )
 
 JUDGE_COLUMNS = ["judge_code", "judge", "unit_id", "title"]
@@ -55,7 +57,7 @@ def get_round(session: Session, code: str) -> Round:
 
 
 def list_rounds(session: Session) -> list[Round]:
-    return list(session.exec(select(Round).order_by(Round.code.desc())).all())
+    return list(session.exec(select(Round).order_by(col(Round.code).desc())).all())
 
 
 def count_rounds(session: Session) -> int:
@@ -74,21 +76,21 @@ def read_scores(conn: Connection, round_id: int) -> pd.DataFrame:
 def read_brands(conn: Connection, round_id: int) -> pd.DataFrame:
     """The round's brands with branch and unit, indexed by brand_id."""
     stmt = (
-        select(
-            Brand.id,
-            Brand.code,
-            Brand.name,
-            Branch.name,
-            Unit.name,
-            Unit.id,
-            Brand.category,
-            Brand.slogan,
-            Brand.description,
+        select_columns(
+            col(Brand.id),
+            col(Brand.code),
+            col(Brand.name),
+            col(Branch.name),
+            col(Unit.name),
+            col(Unit.id),
+            col(Brand.category),
+            col(Brand.slogan),
+            col(Brand.description),
         )
-        .join(RoundBrand, RoundBrand.brand_id == Brand.id)
-        .join(Branch, Branch.id == Brand.branch_id)
-        .join(Unit, Unit.id == Branch.unit_id)
-        .where(RoundBrand.round_id == round_id)
+        .join(RoundBrand, col(RoundBrand.brand_id) == Brand.id)
+        .join(Branch, col(Branch.id) == Brand.branch_id)
+        .join(Unit, col(Unit.id) == Branch.unit_id)
+        .where(col(RoundBrand.round_id) == round_id)
         .order_by(Brand.code)
     )
     cols = [
@@ -108,9 +110,11 @@ def read_brands(conn: Connection, round_id: int) -> pd.DataFrame:
 def read_judges(conn: Connection, round_id: int) -> pd.DataFrame:
     """The round's panel, indexed by judge_id."""
     stmt = (
-        select(Judge.id, Judge.code, Judge.name, Judge.unit_id, Judge.title)
-        .join(RoundJudge, RoundJudge.judge_id == Judge.id)
-        .where(RoundJudge.round_id == round_id)
+        select_columns(
+            col(Judge.id), col(Judge.code), col(Judge.name), col(Judge.unit_id), col(Judge.title)
+        )
+        .join(RoundJudge, col(RoundJudge.judge_id) == Judge.id)
+        .where(col(RoundJudge.round_id) == round_id)
         .order_by(Judge.code)
     )
     frame = _frame(conn, stmt, ["judge_id", *JUDGE_COLUMNS]).set_index("judge_id")
@@ -119,15 +123,15 @@ def read_judges(conn: Connection, round_id: int) -> pd.DataFrame:
 
 def read_sheets(conn: Connection, round_id: int, brand_id: int | None = None) -> pd.DataFrame:
     """Sheet-level comments and states, optionally for one brand."""
-    stmt = select(
-        ScoreSheet.brand_id,
-        ScoreSheet.judge_id,
-        ScoreSheet.comment,
-        ScoreSheet.status,
-        ScoreSheet.updated_at,
-    ).where(ScoreSheet.round_id == round_id)
+    stmt = select_columns(
+        col(ScoreSheet.brand_id),
+        col(ScoreSheet.judge_id),
+        col(ScoreSheet.comment),
+        col(ScoreSheet.status),
+        col(ScoreSheet.updated_at),
+    ).where(col(ScoreSheet.round_id) == round_id)
     if brand_id is not None:
-        stmt = stmt.where(ScoreSheet.brand_id == brand_id)
+        stmt = stmt.where(col(ScoreSheet.brand_id) == brand_id)
     return _frame(conn, stmt, ["brand_id", "judge_id", "comment", "status", "updated_at"])
 
 
@@ -141,12 +145,12 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def insert_rows(
-    conn: Connection, table: Any, rows: pd.DataFrame | Sequence[dict[str, Any]]
+    conn: Connection, table: type[SQLModel], rows: pd.DataFrame | Sequence[dict[str, Any]]
 ) -> None:
     """One executemany for many rows of ``table`` (a SQLModel class)."""
     batch = records(rows) if isinstance(rows, pd.DataFrame) else list(rows)
     if batch:
-        conn.execute(insert(table.__table__), batch)
+        conn.execute(insert(table_of(table)), batch)
 
 
 def id_map(conn: Connection, table: Any, key: str = "code") -> dict[str, int]:
@@ -162,7 +166,7 @@ def assigned_pairs(conn: Connection, round_id: int) -> pd.DataFrame:
     conflict of interest takes the brand off that judge's list, whatever the assignment
     table says. One query; the result keys progress, templates, imports and web scoring.
     """
-    recused = (Judge.unit_id.is_not(None)) & (Judge.unit_id == Branch.unit_id)
+    recused = (col(Judge.unit_id).is_not(None)) & (col(Judge.unit_id) == Branch.unit_id)
     declared = (
         select(ConflictDeclaration.brand_id)
         .where(
@@ -174,20 +178,20 @@ def assigned_pairs(conn: Connection, round_id: int) -> pd.DataFrame:
     )
     stmt = (
         select(Assignment.brand_id, Assignment.judge_id)
-        .join(Brand, Brand.id == Assignment.brand_id)
-        .join(Branch, Branch.id == Brand.branch_id)
-        .join(Judge, Judge.id == Assignment.judge_id)
+        .join(Brand, col(Brand.id) == Assignment.brand_id)
+        .join(Branch, col(Branch.id) == Brand.branch_id)
+        .join(Judge, col(Judge.id) == Assignment.judge_id)
         .join(
             RoundBrand,
-            (RoundBrand.round_id == Assignment.round_id)
-            & (RoundBrand.brand_id == Assignment.brand_id),
+            (col(RoundBrand.round_id) == Assignment.round_id)
+            & (col(RoundBrand.brand_id) == Assignment.brand_id),
         )
         .join(
             RoundJudge,
-            (RoundJudge.round_id == Assignment.round_id)
-            & (RoundJudge.judge_id == Assignment.judge_id),
+            (col(RoundJudge.round_id) == Assignment.round_id)
+            & (col(RoundJudge.judge_id) == Assignment.judge_id),
         )
         .where(Assignment.round_id == round_id, ~recused, ~declared)
-        .order_by(Assignment.brand_id, Assignment.judge_id)
+        .order_by(col(Assignment.brand_id), col(Assignment.judge_id))
     )
     return _frame(conn, stmt, ["brand_id", "judge_id"])

@@ -42,6 +42,7 @@ from evalcore.models import (
     Score,
     ScoreSheet,
     Unit,
+    table_of,
     utcnow,
 )
 from evalcore.permissions import Action, Actor, Role, require
@@ -79,9 +80,9 @@ def _scored_pairs(conn: Connection, round_id: int) -> set[tuple[int, int]]:
     """(brand, judge) pairs with any score or a sheet (comment, draft) in the round."""
     found = _pairs(conn, ScoreSheet, round_id)
     stmt = (
-        select(Score.brand_id, Score.judge_id)
-        .where(Score.round_id == round_id)
-        .group_by(Score.brand_id, Score.judge_id)
+        select(col(Score.brand_id), col(Score.judge_id))
+        .where(col(Score.round_id) == round_id)
+        .group_by(col(Score.brand_id), col(Score.judge_id))
     )
     found.update((int(b), int(j)) for b, j in conn.execute(stmt))
     return found
@@ -266,7 +267,7 @@ def _write(
     conn: Connection, round_id: int, add: set[tuple[int, int]], remove: set[tuple[int, int]]
 ) -> None:
     if remove:
-        t = Assignment.__table__
+        t = table_of(Assignment)
         conn.execute(
             delete(t).where(
                 t.c.round_id == round_id,
@@ -278,7 +279,7 @@ def _write(
     if add:
         now = utcnow()
         conn.execute(
-            insert(Assignment.__table__),
+            insert(table_of(Assignment)),
             [
                 {"round_id": round_id, "brand_id": b, "judge_id": j, "created_at": now}
                 for b, j in sorted(add)
@@ -342,7 +343,8 @@ def assign_by_unit(
         raise InvalidInput("请至少选择一位评委和一个单位")
 
     def wanted(rnd: _Round, conn: Connection, current: set[tuple[int, int]]) -> Any:
-        codes = {c: int(i) for i, c in conn.execute(select(Unit.id, Unit.code))}
+        found = conn.execute(select(col(Unit.id), col(Unit.code)))
+        codes = {c: i for i, c in found if i is not None}  # narrows: ids are never NULL
         unknown = [u for u in units if u not in codes]
         if unknown:
             raise NotFound(f"找不到单位编号：{'、'.join(unknown)}", units=unknown)
@@ -486,12 +488,12 @@ CONFLICT_COLUMNS = ["brand_code", "brand", "judge_code", "judge", "reason", "dec
 
 def _conflicts(conn: Connection, rnd: _Round) -> pd.DataFrame:
     stmt = select(
-        ConflictDeclaration.brand_id,
-        ConflictDeclaration.judge_id,
-        ConflictDeclaration.reason,
-        ConflictDeclaration.declared_by,
-        ConflictDeclaration.created_at,
-    ).where(ConflictDeclaration.round_id == rnd.id)
+        col(ConflictDeclaration.brand_id),
+        col(ConflictDeclaration.judge_id),
+        col(ConflictDeclaration.reason),
+        col(ConflictDeclaration.declared_by),
+        col(ConflictDeclaration.created_at),
+    ).where(col(ConflictDeclaration.round_id) == rnd.id)
     raw = _frame(conn, stmt, ["brand_id", "judge_id", "reason", "declared_by", "at"])
     raw = raw[raw["brand_id"].isin(rnd.brands.index) & raw["judge_id"].isin(rnd.judges.index)]
     out = raw.assign(
@@ -526,7 +528,9 @@ def assignment_matrix(engine: Engine, *, actor: Actor, round_code: str) -> Assig
         assigned = _pairs(conn, Assignment, rnd.id)
         scored = _scored_pairs(conn, rnd.id)
         conflicts = _conflicts(conn, rnd)
-        units = _frame(conn, select(Unit.id, Unit.code, Unit.name), ["unit_id", "code", "name"])
+        units = _frame(
+            conn, select(col(Unit.id), col(Unit.code), col(Unit.name)), ["unit_id", "code", "name"]
+        )
     units = units.set_index("unit_id")
     cells = _cross(rnd)
     cells["assigned"] = _flag(cells, assigned)
@@ -790,30 +794,30 @@ def progress_matrix(engine: Engine, *, actor: Actor, round_code: str) -> Progres
         filled = _frame(
             conn,
             select(
-                Score.brand_id,
-                Score.judge_id,
+                col(Score.brand_id),
+                col(Score.judge_id),
                 func.sum(case((col(Score.item).in_(crit), 1), else_=0)),
                 func.count(),
             )
-            .where(Score.round_id == rnd.id, col(Score.item).in_(all_items))
-            .group_by(Score.brand_id, Score.judge_id),
+            .where(col(Score.round_id) == rnd.id, col(Score.item).in_(all_items))
+            .group_by(col(Score.brand_id), col(Score.judge_id)),
             ["brand_id", "judge_id", "n_criterion", "n_any"],
         )
         drafts = _frame(
             conn,
-            select(ScoreSheet.brand_id, ScoreSheet.judge_id, ScoreSheet.status).where(
-                ScoreSheet.round_id == rnd.id
-            ),
+            select(
+                col(ScoreSheet.brand_id), col(ScoreSheet.judge_id), col(ScoreSheet.status)
+            ).where(col(ScoreSheet.round_id) == rnd.id),
             ["brand_id", "judge_id", "status"],
         )
         expected = assigned_pairs(conn, rnd.id)
         conflicts = _frame(
             conn,
             select(
-                ConflictDeclaration.brand_id,
-                ConflictDeclaration.judge_id,
-                ConflictDeclaration.reason,
-            ).where(ConflictDeclaration.round_id == rnd.id),
+                col(ConflictDeclaration.brand_id),
+                col(ConflictDeclaration.judge_id),
+                col(ConflictDeclaration.reason),
+            ).where(col(ConflictDeclaration.round_id) == rnd.id),
             ["brand_id", "judge_id", "reason"],
         )
     conflicts["reason"] = conflicts["reason"].replace("", "申报回避")

@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 
 from evalcore.db import transaction
 from evalcore.errors import Conflict, InvalidInput, NotFound
@@ -61,6 +61,7 @@ from evalcore.models import (
     Score,
     ScoreSheet,
     Unit,
+    table_of,
     utcnow,
 )
 from evalcore.permissions import Action, Actor, require
@@ -656,7 +657,7 @@ def _stamp(conn: Connection, value: datetime) -> Any:
     On SQLite that is SQLAlchemy's text form; handing sqlite3 a datetime instead would
     run its (deprecated) adapter per row and store a different format.
     """
-    column_type = _table(Score).c.updated_at.type.dialect_impl(conn.dialect)
+    column_type = table_of(Score).c.updated_at.type.dialect_impl(conn.dialect)
     processor = column_type.bind_processor(conn.dialect)
     return processor(value) if processor else value
 
@@ -719,10 +720,6 @@ def _write_scores(
     )
 
 
-def _table(model: type[SQLModel]) -> Table:
-    return model.__table__  # type: ignore[attr-defined,no-any-return]
-
-
 def _false(conn: Connection) -> str:
     return "FALSE" if conn.dialect.name == "postgresql" else "0"
 
@@ -749,7 +746,7 @@ def _write_comments(
         }
         for b, j, c in zip(rows["brand_id"], rows["judge_id"], rows["comment"], strict=True)
     ]
-    stmt = _dialect_insert(conn, _table(ScoreSheet))
+    stmt = _dialect_insert(conn, table_of(ScoreSheet))
     stmt = stmt.on_conflict_do_update(
         index_elements=["round_id", "brand_id", "judge_id"],
         set_={"comment": stmt.excluded.comment, "updated_at": stmt.excluded.updated_at},
@@ -777,7 +774,7 @@ def _write_comments(
             strict=True,
         )
     ]
-    conn.execute(_table(ImportChange).insert(), log)
+    conn.execute(table_of(ImportChange).insert(), log)
 
 
 def _none(value: Any) -> Any:

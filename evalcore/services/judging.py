@@ -28,12 +28,12 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, Insert, Table, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from evalcore.db import transaction
 from evalcore.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from evalcore.lifecycle import require_scoring, scores_writable
-from evalcore.models import Judge, Round, Score, ScoreSheet, utcnow
+from evalcore.models import Judge, Round, Score, ScoreSheet, table_of, utcnow
 from evalcore.permissions import Action, Actor, Role, require
 from evalcore.rubric import BONUS, RoundSettings, Rubric
 from evalcore.services.audit import record
@@ -536,10 +536,6 @@ def _conflict(**fields: Any) -> Conflict:
     return Conflict(CONFLICT, **fields)
 
 
-def _table(model: type[SQLModel]) -> Table:
-    return model.__table__  # type: ignore[attr-defined,no-any-return]
-
-
 def _insert(session: Session, table: Table) -> Any:
     module = postgresql if session.connection().dialect.name == "postgresql" else sqlite
     return module.insert(table)
@@ -581,7 +577,7 @@ def _write_cells(
     for code, (old, value) in changes.items():
         if old is None:  # created: nobody may have created it meanwhile
             stmt = (
-                _insert(session, _table(Score))
+                _insert(session, table_of(Score))
                 .values(**key, item=code, value=value, version=1, source=WEB, updated_at=now)
                 .on_conflict_do_nothing(index_elements=["round_id", "brand_id", "judge_id", "item"])
             )
@@ -611,7 +607,7 @@ def _write_sheet_row(
     """Create or update the sheet row, guarded by the comment and state as loaded."""
     if token.comment is None:
         stmt = (
-            _insert(session, _table(ScoreSheet))
+            _insert(session, table_of(ScoreSheet))
             .values(**key, comment=comment, status=status, updated_at=now)
             .on_conflict_do_nothing(index_elements=["round_id", "brand_id", "judge_id"])
         )

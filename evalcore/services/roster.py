@@ -33,7 +33,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 from xlsxwriter.workbook import Workbook
 
 from evalcore.db import transaction
@@ -54,6 +54,7 @@ from evalcore.models import (
     Score,
     ScoreSheet,
     Unit,
+    table_of,
     utcnow,
 )
 from evalcore.permissions import Action, Actor, require
@@ -314,7 +315,7 @@ def _bump_rounds(conn: Connection, brand_ids: Iterable[int]) -> None:
     ids = sorted({int(i) for i in brand_ids})
     if not ids:
         return
-    rounds = select(RoundBrand.round_id).where(col(RoundBrand.brand_id).in_(ids))
+    rounds = select(col(RoundBrand.round_id)).where(col(RoundBrand.brand_id).in_(ids))
     conn.execute(
         update(Round)
         .where(col(Round.id).in_(rounds))
@@ -323,7 +324,7 @@ def _bump_rounds(conn: Connection, brand_ids: Iterable[int]) -> None:
 
 
 def _two_phase_update(
-    conn: Connection, table: Any, rows: list[dict[str, Any]], unique: Sequence[str]
+    conn: Connection, table: type[SQLModel], rows: list[dict[str, Any]], unique: Sequence[str]
 ) -> None:
     """Update rows by id with executemany, parking changed unique values first.
 
@@ -332,7 +333,7 @@ def _two_phase_update(
     """
     if not rows:
         return
-    t = table.__table__
+    t = table_of(table)
     parked = [
         {"b_id": r["id"], **{k: f"~{r['id']}~{k}~" for k in unique if k in r}}
         for r in rows
@@ -359,7 +360,9 @@ def _integrity() -> Conflict:
 
 # -- reading -------------------------------------------------------------------------------------
 def _units(conn: Connection) -> pd.DataFrame:
-    return _read(conn, select(Unit.id, Unit.code, Unit.name).order_by(Unit.code), UNIT_COLS)
+    return _read(
+        conn, select(col(Unit.id), col(Unit.code), col(Unit.name)).order_by(Unit.code), UNIT_COLS
+    )
 
 
 UNIT_COLS = ["id", "code", "name"]
@@ -380,7 +383,7 @@ BRAND_COLS = [
 
 def _branches(conn: Connection) -> pd.DataFrame:
     stmt = (
-        select(Branch.id, Branch.unit_id, Unit.name, Branch.name)
+        select(col(Branch.id), col(Branch.unit_id), col(Unit.name), col(Branch.name))
         .join(Unit, col(Unit.id) == Branch.unit_id)
         .order_by(Unit.code, Branch.name)
     )
@@ -390,16 +393,16 @@ def _branches(conn: Connection) -> pd.DataFrame:
 def _brands(conn: Connection) -> pd.DataFrame:
     stmt = (
         select(
-            Brand.id,
-            Brand.code,
-            Brand.name,
-            Brand.branch_id,
-            Branch.unit_id,
-            Unit.name,
-            Branch.name,
-            Brand.slogan,
-            Brand.description,
-            Brand.category,
+            col(Brand.id),
+            col(Brand.code),
+            col(Brand.name),
+            col(Brand.branch_id),
+            col(Branch.unit_id),
+            col(Unit.name),
+            col(Branch.name),
+            col(Brand.slogan),
+            col(Brand.description),
+            col(Brand.category),
         )
         .join(Branch, col(Branch.id) == Brand.branch_id)
         .join(Unit, col(Unit.id) == Branch.unit_id)
@@ -412,12 +415,12 @@ def _scored_brands(conn: Connection, round_id: int | None = None) -> set[int]:
     """Brands with scores, sheets (comments) or import history, optionally in one round."""
     found: set[int] = set()
     for table in (Score, ScoreSheet):
-        stmt = select(table.brand_id).distinct()
+        stmt = select(col(table.brand_id)).distinct()
         if round_id is not None:
-            stmt = stmt.where(table.round_id == round_id)
+            stmt = stmt.where(col(table.round_id) == round_id)
         found.update(int(b) for (b,) in conn.execute(stmt))
     if round_id is None:
-        found.update(int(b) for (b,) in conn.execute(select(ImportChange.brand_id).distinct()))
+        found.update(int(b) for (b,) in conn.execute(select(col(ImportChange.brand_id)).distinct()))
     return found
 
 
@@ -439,7 +442,7 @@ def read_roster(engine: Engine, *, actor: Actor) -> Roster:
         judge_count = _counts(conn, Judge.id, Judge.unit_id)
         in_rounds = _read(
             conn,
-            select(RoundBrand.brand_id, Round.code)
+            select(col(RoundBrand.brand_id), col(Round.code))
             .join(Round, col(Round.id) == RoundBrand.round_id)
             .order_by(Round.code),
             ["brand_id", "round"],
@@ -705,7 +708,7 @@ def _plan_brands(conn: Connection, edit: TableEdit) -> _Planned:
         scored = _scored_brands(conn)
         closed: dict[int, str] = dict(
             conn.execute(
-                select(RoundBrand.brand_id, Round.code)
+                select(col(RoundBrand.brand_id), col(Round.code))
                 .join(Round, col(Round.id) == RoundBrand.round_id)
                 .where(
                     col(Round.status).not_in(OPEN_STATES),
@@ -749,15 +752,16 @@ def _brands_of(conn: Connection, kind: str, ids: Sequence[int]) -> list[int]:
         return []
     if kind == "unit":
         stmt = (
-            select(Brand.id)
+            select(col(Brand.id))
             .join(Branch, col(Branch.id) == Brand.branch_id)
             .where(col(Branch.unit_id).in_(ids))
         )
     elif kind == "branch":
-        stmt = select(Brand.id).where(col(Brand.branch_id).in_(ids))
+        stmt = select(col(Brand.id)).where(col(Brand.branch_id).in_(ids))
     else:
         return list(ids)
-    return [int(b) for (b,) in conn.execute(stmt)]
+    # ``is not None`` only narrows the model's ``int | None``: a primary key is never NULL.
+    return [b for (b,) in conn.execute(stmt) if b is not None]
 
 
 def _delete_brand_links(conn: Connection, brand_ids: Sequence[int]) -> None:
@@ -765,7 +769,7 @@ def _delete_brand_links(conn: Connection, brand_ids: Sequence[int]) -> None:
     if not brand_ids:
         return
     for table in (ConflictDeclaration, Assignment, RoundBrand):
-        t = table.__table__
+        t = table_of(table)
         conn.execute(delete(t).where(t.c.brand_id.in_(brand_ids)))
 
 
@@ -776,7 +780,7 @@ def _apply(
     *,
     kind: str,
     label: str,
-    table: Any,
+    table: type[SQLModel],
     planner: Callable[[Connection, TableEdit], _Planned],
     unique: Sequence[str],
 ) -> EditResult:
@@ -797,7 +801,7 @@ def _apply(
             _bump_rounds(conn, _brands_of(conn, kind, touched))
             if kind == "brand":
                 _delete_brand_links(conn, plan.deletes)
-            t = table.__table__
+            t = table_of(table)
             if plan.deletes:  # first: a freed code may be reused by an added row
                 conn.execute(delete(t).where(t.c.id.in_(plan.deletes)))
             _two_phase_update(conn, table, plan.updates, unique)
@@ -870,7 +874,7 @@ def round_brands(engine: Engine, *, actor: Actor, round_code: str) -> RoundBrand
         members = {
             int(b)
             for (b,) in conn.execute(
-                select(RoundBrand.brand_id).where(RoundBrand.round_id == rnd.id)
+                select(col(RoundBrand.brand_id)).where(col(RoundBrand.round_id) == rnd.id)
             )
         }
         scored = _scored_brands(conn, rnd.id)
@@ -897,14 +901,15 @@ def set_round_brands(
             assert rnd.id is not None
             require_open(rnd, "调整参评品牌")
             conn = session.connection()
-            codes = {c: int(i) for c, i in conn.execute(select(Brand.code, Brand.id))}
+            found = conn.execute(select(col(Brand.code), col(Brand.id)))
+            codes = {c: i for c, i in found if i is not None}  # narrows: ids are never NULL
             unknown = sorted(wanted - set(codes))
             if unknown:
                 raise InvalidInput(f"找不到品牌编号：{'、'.join(unknown)}", brands=unknown)
             members = {
                 int(b)
                 for (b,) in conn.execute(
-                    select(RoundBrand.brand_id).where(RoundBrand.round_id == rnd.id)
+                    select(col(RoundBrand.brand_id)).where(col(RoundBrand.round_id) == rnd.id)
                 )
             }
             target = {codes[c] for c in wanted}
@@ -920,11 +925,11 @@ def set_round_brands(
                 )
             if remove:
                 for table in (ConflictDeclaration, Assignment, RoundBrand):
-                    t = table.__table__
+                    t = table_of(table)
                     conn.execute(delete(t).where(t.c.round_id == rnd.id, t.c.brand_id.in_(remove)))
             if add:
                 conn.execute(
-                    insert(RoundBrand.__table__), [{"round_id": rnd.id, "brand_id": b} for b in add]
+                    insert(table_of(RoundBrand)), [{"round_id": rnd.id, "brand_id": b} for b in add]
                 )
             change = RoundBrandChange(
                 added=tuple(by_id[b] for b in add), removed=tuple(by_id[b] for b in remove)
@@ -1362,7 +1367,7 @@ def commit_roster_import(engine: Engine, *, actor: Actor, preview: RosterPreview
 
 def _write_import(conn: Connection, plan: _ImportPlan) -> None:
     if plan.units:
-        conn.execute(insert(Unit.__table__), plan.units)
+        conn.execute(insert(table_of(Unit)), plan.units)
     units = _units(conn)
     unit_id = {_fold(n): int(i) for i, n in zip(units["id"], units["name"], strict=True)}
     key_to_id = {f"new:{_fold(u['name'])}": unit_id[_fold(u["name"])] for u in plan.units}
@@ -1372,7 +1377,7 @@ def _write_import(conn: Connection, plan: _ImportPlan) -> None:
 
     if plan.branches:
         conn.execute(
-            insert(Branch.__table__),
+            insert(table_of(Branch)),
             [{"unit_id": resolve(k), "name": name} for k, name in plan.branches],
         )
     branch_ids = _branch_lookup(_branches(conn))
@@ -1398,4 +1403,4 @@ def _write_import(conn: Connection, plan: _ImportPlan) -> None:
     _bump_rounds(conn, [r["id"] for r in updates])
     _two_phase_update(conn, Brand, updates, ("code", "name"))
     if inserts:
-        conn.execute(insert(Brand.__table__), inserts)
+        conn.execute(insert(table_of(Brand)), inserts)

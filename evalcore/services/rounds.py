@@ -35,7 +35,7 @@ from sqlmodel import Session, col, select
 from evalcore.db import transaction
 from evalcore.errors import Conflict, InvalidInput
 from evalcore.lifecycle import MOVES, RoundStatus, check_move, rubric_editable
-from evalcore.models import Assignment, Round, RoundBrand, RoundJudge, Score, utcnow
+from evalcore.models import Assignment, Round, RoundBrand, RoundJudge, Score, table_of, utcnow
 from evalcore.permissions import Action, Actor, require
 from evalcore.ranking import ranking_table
 from evalcore.rubric import (
@@ -279,7 +279,7 @@ def _copy_panel(session: Session, source_id: int, target_id: int, now: datetime)
             picked.append(literal(now).label("created_at"))
             targets.append("created_at")
         query = select(*picked).where(table.round_id == source_id)
-        session.execute(insert(table.__table__).from_select(targets, query))
+        session.execute(insert(table_of(table)).from_select(targets, query))
         # Counted, not taken from rowcount: psycopg reports -1 for INSERT … SELECT.
         copied[name] = _counts(session, table, target_id).get(target_id, 0)
     return copied
