@@ -214,9 +214,10 @@ def test_judge_scores_then_admin_locks_publishes_and_the_ranking_changes(server,
 
     log_in(page, "admin", "admin123")
     page.get_by_role("link", name="轮次管理").click()
-    for move in ("锁定", "发布"):
+    for move, status in (("锁定", "已锁定"), ("发布", "已发布")):
         page.get_by_role("button", name=move).first.click()
-        page.get_by_text("已从「").first.wait_for()
+        # the message of this move, not the previous one still on screen
+        page.get_by_text(f"改为「{status}」").first.wait_for()
     page.get_by_role("link", name="排名").click()
     page.get_by_role("heading", name="评审排名").wait_for()
 

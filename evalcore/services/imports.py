@@ -797,8 +797,8 @@ def import_history(engine: Engine, *, round_code: str, actor: Actor) -> list[Imp
         rnd = get_round(session, round_code)
         records = session.scalars(
             select(ImportRecord)
-            .where(ImportRecord.round_id == rnd.id)  # type: ignore[arg-type]
-            .order_by(ImportRecord.id.desc())  # type: ignore[union-attr]
+            .where(col(ImportRecord.round_id) == rnd.id)
+            .order_by(col(ImportRecord.id).desc())
         ).all()
         return [ImportSummary.of(r, rnd.code) for r in records]
 
